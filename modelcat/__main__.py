@@ -1,0 +1,3 @@
+from modelcat.cli import app
+
+app()

@@ -1,0 +1,216 @@
+"""The catalog's tables (SQLAlchemy 2.0, PostgreSQL dialect).
+
+Every table has a natural key, and every write is an upsert on it, so re-running an asset never
+duplicates a row. Time-series tables carry their time column in the primary key.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, list[str]: ARRAY(Text)}
+
+
+class MlModel(Base):
+    """One ML model from a registry (the Hub, a private Hub, a manifest)."""
+
+    __tablename__ = "models"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    author: Mapped[str | None] = mapped_column(String(256))
+    pipeline_tag: Mapped[str | None] = mapped_column(String(128))
+    library_name: Mapped[str | None] = mapped_column(String(128))
+    license: Mapped[str | None] = mapped_column(String(128))
+    gated: Mapped[bool] = mapped_column(Boolean, default=False)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    num_parameters: Mapped[int | None] = mapped_column(BigInteger)
+    sha: Mapped[str | None] = mapped_column(String(64))
+    last_modified: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    downloads: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    base_models: Mapped[list[str]] = mapped_column(default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_models_pipeline_tag_downloads", "pipeline_tag", "downloads"),
+        Index("ix_models_author", "author"),
+        Index("ix_models_downloads", "downloads"),
+    )
+
+
+class ModelSnapshot(Base):
+    """Daily popularity of a model (time series). `downloads` is the Hub's rolling 30-day count."""
+
+    __tablename__ = "model_snapshots"
+
+    model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    snapshot_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    downloads: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(Integer)
+    trending_rank: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_model_snapshots_date", "snapshot_date"),)
+
+
+class Gpu(Base):
+    """GPU specs (public spec-sheet facts) under one canonical name."""
+
+    __tablename__ = "gpus"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(32))
+    memory_gb: Mapped[float] = mapped_column(Float)
+    memory_bandwidth_gbps: Mapped[float] = mapped_column(Float)
+    bf16_dense_tflops: Mapped[float | None] = mapped_column(Float)
+    fp8_dense_tflops: Mapped[float | None] = mapped_column(Float)
+    tdp_watts: Mapped[float | None] = mapped_column(Float)
+    aliases: Mapped[list[str]] = mapped_column(default=list)
+
+
+class GpuPrice(Base):
+    """One observed price in $/GPU-hour (time series)."""
+
+    __tablename__ = "gpu_prices"
+
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    gpu: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pricing: Mapped[str] = mapped_column(String(16), primary_key=True)  # on-demand | spot
+    usd_per_gpu_hour: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_gpu_prices_gpu_time", "gpu", "observed_at"),)
+
+
+class BenchmarkResult(Base):
+    """One measured configuration (time series) with its provenance.
+
+    `result_key` is a hash of the run's identity (source, task, model, revision, GPU, config,
+    engine and harness versions); together with `measured_at` it is the natural key, so an
+    imported or re-run result is written once.
+    """
+
+    __tablename__ = "benchmark_results"
+
+    result_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # own | mlenergy-v3 | optimum-benchmark
+    task: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str] = mapped_column(String(512))
+    model_revision: Mapped[str | None] = mapped_column(String(64))
+    gpu: Mapped[str] = mapped_column(String(64))
+    num_gpus: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str | None] = mapped_column(String(64))
+    engine_version: Mapped[str | None] = mapped_column(String(64))
+    harness_version: Mapped[str | None] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    input_len: Mapped[float | None] = mapped_column(Float)
+    output_len: Mapped[float | None] = mapped_column(Float)
+    output_unit: Mapped[str] = mapped_column(String(16))  # token | image | video
+    # Throughput in output units per second: system-wide and per GPU.
+    output_throughput: Mapped[float | None] = mapped_column(Float)
+    throughput_per_gpu: Mapped[float | None] = mapped_column(Float)
+    tokens_per_s_per_user: Mapped[float | None] = mapped_column(Float)
+    ttft_ms_p50: Mapped[float | None] = mapped_column(Float)
+    ttft_ms_p90: Mapped[float | None] = mapped_column(Float)
+    ttft_ms_p95: Mapped[float | None] = mapped_column(Float)
+    ttft_ms_p99: Mapped[float | None] = mapped_column(Float)
+    tpot_ms_p50: Mapped[float | None] = mapped_column(Float)
+    tpot_ms_p90: Mapped[float | None] = mapped_column(Float)
+    tpot_ms_p95: Mapped[float | None] = mapped_column(Float)
+    tpot_ms_p99: Mapped[float | None] = mapped_column(Float)
+    itl_ms_p50: Mapped[float | None] = mapped_column(Float)
+    itl_ms_p90: Mapped[float | None] = mapped_column(Float)
+    itl_ms_p95: Mapped[float | None] = mapped_column(Float)
+    itl_ms_p99: Mapped[float | None] = mapped_column(Float)
+    e2e_ms_p50: Mapped[float | None] = mapped_column(Float)
+    e2e_ms_p90: Mapped[float | None] = mapped_column(Float)
+    e2e_ms_p95: Mapped[float | None] = mapped_column(Float)
+    e2e_ms_p99: Mapped[float | None] = mapped_column(Float)
+    peak_memory_gb: Mapped[float | None] = mapped_column(Float)
+    energy_per_output_j: Mapped[float | None] = mapped_column(Float)
+    avg_power_watts: Mapped[float | None] = mapped_column(Float)
+    # Which definition each metric follows (DESIGN §5), stored with the value.
+    metric_definitions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (
+        Index("ix_benchmark_results_model", "model_id", "gpu", "measured_at"),
+        Index("ix_benchmark_results_task_gpu", "task", "gpu"),
+    )
+
+
+class ResultCost(Base):
+    """Cost of one benchmark result at the prices of a window (spot and on-demand)."""
+
+    __tablename__ = "result_costs"
+
+    result_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    gpu: Mapped[str] = mapped_column(String(64))
+    price_window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    on_demand_usd_per_gpu_hour: Mapped[float] = mapped_column(Float)
+    on_demand_usd_per_gpu_hour_p90: Mapped[float] = mapped_column(Float)
+    spot_usd_per_gpu_hour: Mapped[float] = mapped_column(Float)
+    usd_per_million_on_demand: Mapped[float | None] = mapped_column(Float)
+    usd_per_million_spot: Mapped[float | None] = mapped_column(Float)
+    spot_saving_pct: Mapped[float | None] = mapped_column(Float)
+    price_source: Mapped[str] = mapped_column(String(128))
+
+
+class RecommendationVersion(Base):
+    """One published set of recommendations; readers follow the `active` one."""
+
+    __tablename__ = "recommendation_versions"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Recommendation(Base):
+    """A precomputed answer (a ranking per profile, or a Pareto front per axis pair) as JSON."""
+
+    __tablename__ = "recommendations"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # ranking | pareto
+    task: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gpu: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # profile, or "x:y"
+    payload: Mapped[dict[str, Any]] = mapped_column()

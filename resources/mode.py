@@ -1,0 +1,28 @@
+"""The one place that picks the run mode and builds the resources for it."""
+
+from resources.cache import RedisResource
+from resources.database import DatabaseResource
+from resources.datasets import DatasetsResource
+from resources.registry import build_registry
+from resources.settings import Settings
+
+
+def store_urls(settings: Settings) -> tuple[str, str]:
+    """(database URL, Redis URL): configured ones in services mode, embedded ones otherwise."""
+    if settings.mode == "services":
+        assert settings.database_url and settings.redis_url
+        return settings.database_url, settings.redis_url
+    from resources import embedded
+
+    urls = embedded.start(settings.home)
+    return urls.database_url, urls.redis_url
+
+
+def build_resources(settings: Settings) -> dict:
+    database_url, redis_url = store_urls(settings)
+    return {
+        "database": DatabaseResource(url=database_url),
+        "cache": RedisResource(url=redis_url, keep_versions=settings.keep_versions),
+        "registry": build_registry(settings),
+        "datasets": DatasetsResource(root=str(settings.data_dir)),
+    }
