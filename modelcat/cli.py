@@ -56,15 +56,16 @@ def _run_job(job: str) -> None:
     from orchestration.definitions import defs
 
     started = time.perf_counter()
-    with DagsterInstance.get() as instance:
-        with console.status(f"running {job} ..."):
-            result = defs.resolve_job_def(job).execute_in_process(
-                instance=instance, raise_on_error=False
-            )
+    with DagsterInstance.get() as instance, console.status(f"running {job} ..."):
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     elapsed = time.perf_counter() - started
     table = Table("asset", "rows / result", title=f"{job}: {elapsed:.1f} s")
     for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
+        mat = event.event_specific_data.materialization
         meta = mat.metadata
         shown = next((meta[k].value for k in ("rows", "configurations", "models_in_catalog",
                       "items", "keys") if k in meta), "")  # fmt: skip
@@ -73,14 +74,17 @@ def _run_job(job: str) -> None:
     failed_checks = [
         e.asset_check_evaluation_data.check_name
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
     ]
     if failed_checks:
         err.print(f"[yellow]failed asset checks:[/] {', '.join(failed_checks)}")
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                err.print(f"[red]{event.step_key} failed:[/] {event.step_failure_data.error.message}")
+                err.print(
+                    f"[red]{event.step_key} failed:[/] {event.step_failure_data.error.message}"
+                )
         raise typer.Exit(1)
 
 
@@ -126,7 +130,9 @@ def up(skip_pipeline: bool = typer.Option(False, help="Serve what is already loa
     api = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"[bold green]API[/]        {api}  (docs: {api}/docs)")
     console.print(f"[bold green]Dagster UI[/] http://{settings.api_host}:{settings.dagster_port}")
-    console.print(f"try: curl '{api}/recommendations?task=lm-arena-chat&gpu=B200-180GB&profile=balanced'")
+    console.print(
+        f"try: curl '{api}/recommendations?task=lm-arena-chat&gpu=B200-180GB&profile=balanced'"
+    )
     console.print("Ctrl-C stops both.")
     try:
         while all(child.poll() is None for child in children):

@@ -7,7 +7,6 @@ import dagster as dg
 from pydantic import PrivateAttr
 from sqlalchemy import Connection, Engine, create_engine, text
 
-
 _MIGRATED: set[str] = set()
 
 

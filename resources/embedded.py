@@ -4,6 +4,7 @@ Both keep their data under the project-local home folder and stay up between com
 second run reuses what the first one loaded. `stop()` shuts them down.
 """
 
+import contextlib
 import subprocess
 import time
 from dataclasses import dataclass
@@ -31,10 +32,8 @@ def stop(home: Path) -> None:
         pgserver.get_server(home / "pgdata", cleanup_mode="stop")._cleanup()
     sock = home / "redis.sock"
     if sock.exists():
-        try:
+        with contextlib.suppress(redis.exceptions.ConnectionError):
             redis.Redis(unix_socket_path=str(sock)).shutdown(save=True)
-        except redis.exceptions.ConnectionError:
-            pass
 
 
 def _start_postgres(pgdata: Path) -> str:

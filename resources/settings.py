@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     hf_endpoint: str = "https://huggingface.co"
     hf_token: str | None = None
     hf_timeout_s: float = 10.0
+    # Without filters a live sync pages through the whole Hub (millions of models).
+    hf_pipeline_tag: str | None = "text-generation"
+    hf_author: str | None = None
+    hf_limit: int | None = 5000
 
     # Cost model.
     price_window_days: int = 7

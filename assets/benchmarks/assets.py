@@ -35,6 +35,8 @@ def published_benchmarks(
             "configurations": len(rows),
             "rows_written": written,
             "models": len({r["model_id"] for r in rows}),
-            "per_task": dg.MetadataValue.md(markdown_table(table, ["task", "gpu", "configurations"])),
+            "per_task": dg.MetadataValue.md(
+                markdown_table(table, ["task", "gpu", "configurations"])
+            ),
         }
     )

@@ -1,7 +1,6 @@
 """Data-quality checks on `benchmark_results`."""
 
 import dagster as dg
-from sqlalchemy import text
 
 from resources.database import DatabaseResource
 

@@ -10,6 +10,7 @@ from assets.recommendations.profiles import load_profiles
 from resources.database import DatabaseResource
 from resources.db.tables import Recommendation, RecommendationVersion
 from resources.db.upsert import upsert
+from resources.settings import get_settings
 
 _RECS = Recommendation.__table__
 _VERSIONS = RecommendationVersion.__table__
@@ -35,13 +36,8 @@ def recommendations(database: DatabaseResource) -> dg.MaterializeResult:
         written = upsert(conn, _RECS, [{**row, "version": version} for row in rows])
         upsert(conn, _VERSIONS, [{"version": version, "summary": summary}], update=["summary"])
         conn.execute(update(_VERSIONS).values(active=_VERSIONS.c.version == version))
-        dropped = _prune(conn, keep=2, active=version)
-    balanced = next(
-        r["payload"] for r in rows
-        if (r["kind"], r["task"], r["gpu"], r["key"]) == ("ranking", "lm-arena-chat", "any", "balanced")
-    )  # fmt: skip
-    preview = [{"rank": i["rank"], "model_id": i["model_id"], "gpu": i["gpu"],
-                "num_gpus": i["num_gpus"], "score": i["score"]} for i in balanced["items"][:10]]  # fmt: skip
+        dropped = _prune(conn, keep=get_settings().keep_versions, active=version)
+    preview = _preview(rows, profile="balanced")
     return dg.MaterializeResult(
         metadata={
             "version": version,
@@ -50,18 +46,30 @@ def recommendations(database: DatabaseResource) -> dg.MaterializeResult:
             "rows": len(rows),
             "rows_written": written,
             "versions_dropped": dg.MetadataValue.json(dropped),
-            "lm_arena_chat_balanced_top10": dg.MetadataValue.md(
-                markdown_table(preview, ["rank", "model_id", "gpu", "num_gpus", "score"])
+            "top_balanced_per_task": dg.MetadataValue.md(
+                markdown_table(preview, ["task", "model_id", "gpu", "num_gpus", "score"])
             ),
         }
     )
 
 
+def _preview(rows: list[dict], profile: str) -> list[dict]:
+    """The best configuration per task, all GPUs together, for the UI."""
+    return [
+        {"task": r["task"], **r["payload"]["items"][0]}
+        for r in rows
+        if r["kind"] == "ranking" and r["key"] == profile and r["gpu"] == precompute.ANY_GPU
+        and r["payload"]["items"]
+    ]  # fmt: skip
+
+
 def _prune(conn, keep: int, active: str) -> list[str]:
     """Keep the active version and the newest others up to `keep` (for rollback)."""
-    versions = conn.execute(
-        select(_VERSIONS.c.version).order_by(_VERSIONS.c.created_at.desc())
-    ).scalars().all()
+    versions = (
+        conn.execute(select(_VERSIONS.c.version).order_by(_VERSIONS.c.created_at.desc()))
+        .scalars()
+        .all()
+    )
     kept = [active] + [v for v in versions if v != active][: keep - 1]
     dropped = [v for v in versions if v not in kept]
     if dropped:

@@ -42,7 +42,9 @@ def load_candidates(conn: Connection) -> pd.DataFrame:
 def shape(frame: pd.DataFrame) -> pd.DataFrame:
     """Add derived criteria and provenance to the raw joined rows."""
     frame = frame.copy()
-    frame["memory_gb"] = [_memory_gb(p, e) for p, e in zip(frame["peak_memory_gb"], frame["extra"])]
+    frame["memory_gb"] = [
+        _memory_gb(p, e) for p, e in zip(frame["peak_memory_gb"], frame["extra"], strict=True)
+    ]
     frame["memory_source"] = np.where(frame["peak_memory_gb"].notna(), "measured", "derived")
     frame["quality"] = np.nan  # no quality source joins these models yet (issue #5)
     frame["provenance"] = [
@@ -59,10 +61,17 @@ def shape(frame: pd.DataFrame) -> pd.DataFrame:
         for source, engine, harness, measured_at, metric, memory_source, cost in zip(
             frame["source"], frame["engine"], frame["harness_version"], frame["measured_at"],
             frame["latency_metric"], frame["memory_source"], frame["cost_spot_per_million"],
+            strict=True,
         )
     ]  # fmt: skip
-    for column in ("latency_p95_ms", "latency_p50_ms", "throughput_per_gpu",
-                   "energy_per_output_j", "cost_spot_per_million", "cost_on_demand_per_million"):
+    for column in (
+        "latency_p95_ms",
+        "latency_p50_ms",
+        "throughput_per_gpu",
+        "energy_per_output_j",
+        "cost_spot_per_million",
+        "cost_on_demand_per_million",
+    ):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)  # fmt: skip
     return frame
 

@@ -9,7 +9,7 @@ import numpy as np
 
 # Candidates processed per round: large enough for numpy to pay off, small enough that the first
 # rounds (the strongest points, which dominate the most) remove most rows before the rest is seen.
-_BLOCK = 128
+_BLOCK = 64
 
 
 def pareto_mask(matrix: np.ndarray, benefit: np.ndarray, distinct: bool = False) -> np.ndarray:
@@ -19,8 +19,10 @@ def pareto_mask(matrix: np.ndarray, benefit: np.ndarray, distinct: bool = False)
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     benefit = np.asarray(benefit, dtype=bool)
-    if matrix.ndim != 2 or benefit.shape != (matrix.shape[1],):
-        raise ValueError(f"need an n x m matrix and m directions, got {matrix.shape}, {benefit.shape}")
+    if matrix.ndim != 2 or matrix.shape[1] == 0 or benefit.shape != (matrix.shape[1],):
+        raise ValueError(
+            f"need an n x m matrix (m > 0) and m directions: {matrix.shape}, {benefit}"
+        )
     if np.isnan(matrix).any():
         raise ValueError("matrix has NaN: drop or impute those rows first")
     costs = np.where(benefit, -matrix, matrix)  # minimise every column from here on
@@ -76,9 +78,10 @@ def _front_nd(costs: np.ndarray) -> np.ndarray:
 
 def _dominated_by(a: np.ndarray, b: np.ndarray, ranks: np.ndarray, total: np.ndarray) -> np.ndarray:
     """len(a) x len(b) booleans: does row a[i] dominate row b[k]?"""
-    at_most = ranks[0, a, None] <= ranks[0, None, b]
+    ranks_a, ranks_b = ranks[:, a, None], ranks[:, None, b]
+    at_most = ranks_a[0] <= ranks_b[0]
     for j in range(1, ranks.shape[0]):
-        at_most &= ranks[j, a, None] <= ranks[j, None, b]
+        at_most &= ranks_a[j] <= ranks_b[j]
     # At most as large everywhere and a smaller rank sum means smaller somewhere: not a copy.
     at_most &= total[a, None] < total[None, b]
     return at_most

@@ -34,10 +34,13 @@ def groups(frame: pd.DataFrame) -> Iterator[tuple[str, str, pd.DataFrame]]:
 def build(frame: pd.DataFrame, profiles: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
     """Rows for the `recommendations` table (without their version)."""
     rows: list[dict[str, Any]] = []
+    configs = dict(zip(frame["result_key"], frame["config"], strict=True))
     for task, gpu, candidates in groups(frame):
         context = {"task": task, "gpu": gpu, "output_unit": _unit(candidates)}
         for profile, weights in profiles.items():
             body = rank(candidates, weights, top_k=TOP_K)
+            for item in body["items"]:  # which configuration (batch size, parallelism) it is
+                item["config"] = configs[item["result_key"]]
             payload = {**context, "profile": profile, "weights": weights, **body}
             rows.append({"kind": "ranking", "task": task, "gpu": gpu, "key": profile,
                          "payload": payload})  # fmt: skip

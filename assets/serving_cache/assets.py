@@ -9,7 +9,9 @@ from resources.cache import RedisResource
 from resources.database import DatabaseResource
 
 
-@dg.asset(group_name="serving", kinds={"python", "redis"}, deps=["recommendations", "model_snapshots"])
+@dg.asset(
+    group_name="serving", kinds={"python", "redis"}, deps=["recommendations", "model_snapshots"]
+)
 def serving_cache(database: DatabaseResource, cache: RedisResource) -> dg.MaterializeResult:
     """Publishes pre-serialised JSON (rankings, Pareto fronts, model pages, GPU list, an index)
     to Redis under a new version prefix, then switches readers to it in one atomic step; the

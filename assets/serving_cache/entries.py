@@ -32,7 +32,9 @@ def cache_entries(conn: Connection) -> tuple[str, dict[str, bytes]]:
         .where(_RECS.c.version == rec_version)
     ).all()  # fmt: skip
     for kind, task, gpu, key, payload in rows:
-        prefix = ("rec", task, gpu, key) if kind == "ranking" else ("pareto", task, gpu, *key.split(":"))
+        prefix = (
+            ("rec", task, gpu, key) if kind == "ranking" else ("pareto", task, gpu, *key.split(":"))
+        )
         parts.append((prefix, orjson.dumps(payload)))
     parts.extend(hot_payloads(conn))
     digest = hashlib.sha256()

@@ -92,7 +92,7 @@ class Gpu(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     vendor: Mapped[str] = mapped_column(String(32))
     memory_gb: Mapped[float] = mapped_column(Float)
-    memory_bandwidth_gbps: Mapped[float] = mapped_column(Float)
+    memory_bandwidth_gbps: Mapped[float | None] = mapped_column(Float)  # None: not published
     bf16_dense_tflops: Mapped[float | None] = mapped_column(Float)
     fp8_dense_tflops: Mapped[float | None] = mapped_column(Float)
     tdp_watts: Mapped[float | None] = mapped_column(Float)

@@ -22,7 +22,9 @@ def upsert(
     if not rows:
         return 0
     keys = [c.name for c in table.primary_key.columns]
-    columns = list(rows[0].keys())
+    # One statement for all rows needs one set of columns: a column a row lacks is NULL.
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    rows = [{c: row.get(c) for c in columns} for row in rows]
     to_update = [c for c in (update if update is not None else columns) if c not in keys]
     stmt = insert(table)
     if to_update:
@@ -36,4 +38,4 @@ def upsert(
         stmt = stmt.on_conflict_do_nothing(index_elements=keys)
     # RETURNING makes SQLAlchemy batch the rows into multi-row VALUES ("insertmanyvalues") and
     # tells exactly which rows were written.
-    return len(conn.execute(stmt.returning(literal_column("1")), list(rows)).all())
+    return len(conn.execute(stmt.returning(literal_column("1")), rows).all())

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 21:12:08.387059
+Create Date: 2026-11-29
 """
 
 from alembic import op
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('vendor', sa.String(length=32), nullable=False),
     sa.Column('memory_gb', sa.Float(), nullable=False),
-    sa.Column('memory_bandwidth_gbps', sa.Float(), nullable=False),
+    sa.Column('memory_bandwidth_gbps', sa.Float(), nullable=True),
     sa.Column('bf16_dense_tflops', sa.Float(), nullable=True),
     sa.Column('fp8_dense_tflops', sa.Float(), nullable=True),
     sa.Column('tdp_watts', sa.Float(), nullable=True),
