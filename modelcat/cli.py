@@ -17,6 +17,8 @@ app = typer.Typer(help="Model Catalog: which model to run on which GPU, at what 
                   no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
 pipeline_app = typer.Typer(help="The Dagster asset graph.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
+recommendations_app = typer.Typer(help="Published recommendations.", no_args_is_help=True)
+app.add_typer(recommendations_app, name="recommendations")
 console = Console()
 err = Console(stderr=True)
 
@@ -82,10 +84,16 @@ def _run_job(job: str) -> None:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
-                err.print(
-                    f"[red]{event.step_key} failed:[/] {event.step_failure_data.error.message}"
-                )
+                cause = _root_cause(event.step_failure_data.error)
+                err.print(f"[red]{event.step_key} failed:[/] {cause}", soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _root_cause(error) -> str:
+    """The innermost error's message: the part that names the bad file and line."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 @app.command()
@@ -144,6 +152,30 @@ def up(skip_pipeline: bool = typer.Option(False, help="Serve what is already loa
             child.send_signal(signal.SIGINT)
         for child in children:
             child.wait(timeout=15)
+
+
+@recommendations_app.command("rollback")
+def recommendations_rollback() -> None:
+    """Serve the previous recommendations version again (PostgreSQL and Redis)."""
+    from modelcat.rollback import rollback
+    from resources.cache import RedisResource
+    from resources.database import make_engine
+    from resources.mode import store_urls
+
+    database_url, redis_url = store_urls(get_settings())
+    engine = make_engine(database_url)
+    try:
+        done = rollback(engine, RedisResource(url=redis_url))
+    except LookupError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    console.print(f"recommendations: {done.database[0]} -> {done.database[1]}")
+    if done.cache:
+        console.print(f"serving cache:   {done.cache[0]} -> {done.cache[1]}")
+    else:
+        console.print("serving cache:   no older version in Redis; run the serving_cache asset")
 
 
 @app.command()

@@ -104,6 +104,26 @@ def parse_leaderboard(directory: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def parse_models(directory: Path) -> list[dict[str, Any]]:
+    """The benchmarked models as `models` rows (for models no registry source knows yet)."""
+    index_path = directory / "index.json"
+    try:
+        models = json.loads(index_path.read_text(encoding="utf-8"))["models"]
+    except (json.JSONDecodeError, KeyError) as error:
+        raise DataFileError(index_path, getattr(error, "lineno", 1), repr(error)) from error
+    rows = []
+    for model_id, facts in sorted(models.items()):
+        params = facts.get("total_params_billions")
+        rows.append({
+            "id": model_id,
+            "source": SOURCE,
+            "author": model_id.split("/")[0] if "/" in model_id else None,
+            "num_parameters": round(float(params) * 1e9) if params else None,
+            "extra": {k: facts[k] for k in _MODEL_FACTS if k in facts},
+        })  # fmt: skip
+    return rows
+
+
 def _parse_configuration(task: str, c: dict[str, Any], measured_at: datetime) -> dict[str, Any]:
     is_llm = "output_throughput_tokens_per_sec" in c
     if is_llm:

@@ -79,3 +79,14 @@ def test_negative_values_are_rejected(tmp_path):
     path = _write(tmp_path, [{**good, "output_throughput_tokens_per_sec": -1.0}])
     with pytest.raises(DataFileError, match="non-negative"):
         parse_task_file(path, WHEN)
+
+
+def test_models_of_the_leaderboard_become_catalog_rows():
+    from assets.benchmarks.mlenergy import parse_models
+
+    rows = {r["id"]: r for r in parse_models(MLENERGY)}
+    assert len(rows) == 46
+    qwen = rows["Qwen/Qwen3-235B-A22B-Instruct-2507"]
+    assert qwen["num_parameters"] == 235_000_000_000
+    assert qwen["author"] == "Qwen" and qwen["source"] == "mlenergy-v3"
+    assert qwen["extra"]["architecture"] == "MoE"
