@@ -159,7 +159,7 @@ def recommendations_rollback() -> None:
     """Serve the previous recommendations version again (PostgreSQL and Redis)."""
     from modelcat.rollback import rollback
     from resources.cache import RedisResource
-    from resources.database import make_engine
+    from resources.db.engine import make_engine
     from resources.mode import store_urls
 
     database_url, redis_url = store_urls(get_settings())

@@ -11,25 +11,9 @@ import dagster as dg
 import redis
 from pydantic import PrivateAttr
 
-VERSION_KEY = "catalog:version"
-VERSIONS_KEY = "catalog:versions"  # sorted set: version -> publish time
-CHANNEL = "catalog:version-changed"
+from resources.cache_keys import CHANNEL, VERSION_KEY, VERSIONS_KEY, data_key
 
-
-def data_key(version: str, *parts: str) -> str:
-    return ":".join(("catalog", "v", version, *parts))
-
-
-def ranking_key(version: str, task: str, gpu: str, profile: str) -> str:
-    return data_key(version, "rec", task, gpu, profile)
-
-
-def pareto_key(version: str, task: str, gpu: str, x: str, y: str) -> str:
-    return data_key(version, "pareto", task, gpu, x, y)
-
-
-def model_key(version: str, model_id: str) -> str:
-    return data_key(version, "model", model_id)
+__all__ = ["CHANNEL", "VERSION_KEY", "VERSIONS_KEY", "RedisResource", "data_key"]
 
 
 class RedisResource(dg.ConfigurableResource):

@@ -5,7 +5,9 @@ from contextlib import contextmanager
 
 import dagster as dg
 from pydantic import PrivateAttr
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, text
+
+from resources.db.engine import make_engine
 
 _MIGRATED: set[str] = set()
 
@@ -16,10 +18,6 @@ def _migrate_once(url: str) -> None:
 
         upgrade(url)
         _MIGRATED.add(url)
-
-
-def make_engine(url: str, **kwargs) -> Engine:
-    return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
 
 
 class DatabaseResource(dg.ConfigurableResource):

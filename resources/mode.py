@@ -1,9 +1,5 @@
 """The one place that picks the run mode and builds the resources for it."""
 
-from resources.cache import RedisResource
-from resources.database import DatabaseResource
-from resources.datasets import DatasetsResource
-from resources.registry import build_registry
 from resources.settings import Settings
 
 
@@ -19,6 +15,12 @@ def store_urls(settings: Settings) -> tuple[str, str]:
 
 
 def build_resources(settings: Settings) -> dict:
+    """The Dagster resources for the mode (imported here: the API needs only `store_urls`)."""
+    from resources.cache import RedisResource
+    from resources.database import DatabaseResource
+    from resources.datasets import DatasetsResource
+    from resources.registry import build_registry
+
     database_url, redis_url = store_urls(settings)
     return {
         "database": DatabaseResource(url=database_url),

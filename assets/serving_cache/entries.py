@@ -5,7 +5,7 @@ import hashlib
 import orjson
 from sqlalchemy import Connection, select
 
-from resources.cache import data_key
+from resources.cache_keys import data_key
 from resources.db.tables import Recommendation, RecommendationVersion
 from serving.snapshots import hot_payloads
 

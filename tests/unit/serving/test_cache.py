@@ -5,7 +5,7 @@ import asyncio
 import pytest
 from redis.exceptions import ConnectionError, TimeoutError
 
-from resources.cache import VERSION_KEY, data_key, model_key, pareto_key, ranking_key
+from resources.cache_keys import VERSION_KEY, data_key, model_key, pareto_key, ranking_key
 from serving import cache
 from serving.cache import CacheHit, CacheReader
 

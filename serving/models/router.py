@@ -1,0 +1,98 @@
+"""GET /models, /models/{id} and /models/{id}/popularity.
+
+Model ids contain slashes (`Qwen/Qwen3-14B`), so they are `:path` parameters, and a `:path`
+parameter swallows everything after it: the sub-resource routes are declared before the page
+route (and the benchmarks router is included before this one, see serving.app).
+"""
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
+
+from serving import errors, responses
+from serving.deps import CacheDep, DatabaseDep
+from serving.errors import BadRequest, NotFound
+from serving.models import pages, repository
+from serving.models.filters import ModelFilters, Sort
+from serving.models.schemas import ModelPage, ModelPublic, ModelsPublic, PopularityPublic
+
+router = APIRouter(tags=["models"])
+
+ModelId = Annotated[
+    str, Path(description="Registry id; may contain `/`", examples=["Qwen/Qwen3-14B"])
+]
+
+
+@router.get(
+    "/models",
+    summary="List models",
+    response_model=ModelsPublic,
+    responses={**errors.BAD_REQUEST, **errors.INVALID, **errors.UNAVAILABLE},
+)
+async def list_models(
+    db: DatabaseDep,
+    task: Annotated[str | None, Query(description="Pipeline tag, e.g. text-generation")] = None,
+    author: str | None = None,
+    license: str | None = None,
+    min_params: Annotated[int | None, Query(ge=0)] = None,
+    max_params: Annotated[int | None, Query(ge=0)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive substring of the id")
+    ] = None,
+    include_removed: Annotated[
+        bool, Query(description="Include models the registry no longer lists")
+    ] = False,
+    sort: Annotated[Sort, Query(description="Sort key; prefix `-` for descending")] = (
+        Sort.downloads_desc
+    ),
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ModelsPublic:
+    if min_params is not None and max_params is not None and min_params > max_params:
+        raise BadRequest(
+            f"min_params ({min_params}) must not exceed max_params ({max_params})",
+            {"min_params": min_params, "max_params": max_params},
+        )
+    filters = ModelFilters(
+        task, author, license, min_params, max_params, q, include_removed, sort, limit, offset
+    )
+    rows, count = await db.run(repository.list_models, filters)
+    return ModelsPublic(data=[ModelPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/models/{model_id:path}/popularity",
+    summary="Daily popularity of a model",
+    response_model=PopularityPublic,
+    responses={**errors.BAD_REQUEST, **errors.NOT_FOUND, **errors.INVALID, **errors.UNAVAILABLE},
+)
+async def model_popularity(
+    db: DatabaseDep,
+    model_id: ModelId,
+    start: Annotated[dt.date | None, Query(description="First day (inclusive)")] = None,
+    end: Annotated[dt.date | None, Query(description="Last day (inclusive)")] = None,
+) -> PopularityPublic:
+    if start is not None and end is not None and start > end:
+        raise BadRequest(f"start ({start}) is after end ({end})", {"start": start, "end": end})
+    points = await db.run(repository.popularity, model_id, start, end)
+    if not points and not await db.run(repository.is_known, model_id):
+        raise NotFound(f"model {model_id!r} is not in the catalog", {"model_id": model_id})
+    return PopularityPublic.model_validate({"model_id": model_id, "points": points})
+
+
+@router.get(
+    "/models/{model_id:path}",
+    summary="A model's page: metadata and a benchmark summary per GPU",
+    response_model=ModelPage,
+    responses={**errors.NOT_FOUND, **errors.UNAVAILABLE},
+)
+async def get_model(cache: CacheDep, db: DatabaseDep, model_id: ModelId) -> Response:
+    hit = await cache.get(("model", model_id))
+    if hit is not None:
+        return responses.cached(hit)
+    body = await db.run(pages.model_page, model_id)
+    if body is None:
+        raise NotFound(f"model {model_id!r} is not in the catalog", {"model_id": model_id})
+    return responses.live(body)
