@@ -27,3 +27,7 @@ class DatasetsResource(dg.ConfigurableResource):
     @property
     def cloud_instances(self) -> Path:
         return self.path("cloud_instances", "sparecores_gpu_servers.csv")
+
+    @property
+    def leaderboards(self) -> Path:
+        return self.path("leaderboards", "open_llm_leaderboard_2023")

@@ -3,11 +3,12 @@
 import dagster as dg
 from sqlalchemy import func, select
 
+from assets.benchmarks.leaderboard import parse_leaderboard_dir
 from assets.benchmarks.mlenergy import SOURCE, parse_leaderboard, parse_models
 from assets.common.metadata import markdown_table
 from resources.database import DatabaseResource
 from resources.datasets import DatasetsResource
-from resources.db.tables import BenchmarkResult, MlModel
+from resources.db.tables import BenchmarkResult, MlModel, ModelQuality
 from resources.db.upsert import upsert
 
 _TABLE = BenchmarkResult.__table__
@@ -44,5 +45,29 @@ def published_benchmarks(
             "per_task": dg.MetadataValue.md(
                 markdown_table(table, ["task", "gpu", "configurations"])
             ),
+        }
+    )
+
+
+@dg.asset(group_name="benchmarks", kinds={"python", "postgres"})
+def model_quality(database: DatabaseResource, datasets: DatasetsResource) -> dg.MaterializeResult:
+    """Quality scores (Open LLM Leaderboard v1 snapshots, 2023: average, ARC, HellaSwag, MMLU,
+    TruthfulQA) per Hub model id; the recommendations use the latest average where the model
+    ids match."""
+    rows, skipped = parse_leaderboard_dir(datasets.leaderboards)
+    with database.begin() as conn:
+        written = upsert(conn, ModelQuality.__table__, rows)
+        matched = conn.execute(
+            select(func.count(func.distinct(ModelQuality.model_id))).where(
+                ModelQuality.model_id.in_(select(BenchmarkResult.model_id))
+            )
+        ).scalar_one()
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(rows),
+            "rows_written": written,
+            "models": len({r["model_id"] for r in rows}),
+            "skipped_without_hub_id_or_duplicate": skipped,
+            "models_with_benchmarks": matched,
         }
     )

@@ -21,3 +21,15 @@ def published_benchmarks_are_consistent(database: DatabaseResource) -> dg.AssetC
         passed=bool(total) and bad == 0,
         metadata={"rows": total, "inconsistent_rows": bad},
     )
+
+
+@dg.asset_check(asset="model_quality", description="Scores lie in 0..100 and the average is "
+                "within the range of its parts.")  # fmt: skip
+def model_quality_is_consistent(database: DatabaseResource) -> dg.AssetCheckResult:
+    bad = database.scalar(
+        "SELECT count(*) FROM model_quality WHERE average < least(arc, hellaswag, mmlu, truthfulqa)"
+        " - 0.5 OR average > greatest(arc, hellaswag, mmlu, truthfulqa) + 0.5"
+    )
+    total = database.scalar("SELECT count(*) FROM model_quality")
+    return dg.AssetCheckResult(passed=total > 0 and bad == 0,
+                               metadata={"rows": total, "inconsistent_rows": bad})  # fmt: skip

@@ -7,11 +7,12 @@ from sqlalchemy import select
 from assets.common.metadata import markdown_table
 from assets.costs.cost import price_window
 from assets.costs.gpus import gpu_specs
+from assets.costs.instances import parse_instances
 from assets.costs.prices import parse_price_dir
 from assets.costs.pricing import SpotPolicy, result_costs
 from resources.database import DatabaseResource
 from resources.datasets import DatasetsResource
-from resources.db.tables import BenchmarkResult, Gpu, GpuPrice, ResultCost
+from resources.db.tables import BenchmarkResult, Gpu, GpuInstance, GpuPrice, ResultCost
 from resources.db.upsert import upsert
 from resources.settings import get_settings
 
@@ -30,6 +31,25 @@ def gpu_catalog(database: DatabaseResource) -> dg.MaterializeResult:
             "rows_written": written,
             "gpus": dg.MetadataValue.md(markdown_table(rows, columns)),
         }  # fmt: skip
+    )
+
+
+@dg.asset(group_name="costs", kinds={"python", "postgres"}, deps=[gpu_catalog])
+def gpu_instances(database: DatabaseResource, datasets: DatasetsResource) -> dg.MaterializeResult:
+    """Cloud instance types (AWS, Azure, GCP, Alibaba, OVH; SpareCores data) mapped to their GPU
+    model and count; instance types whose GPU has no canonical name are stored with none."""
+    catalog = parse_instances(datasets.cloud_instances)
+    with database.begin() as conn:
+        written = upsert(conn, GpuInstance.__table__, catalog.rows)
+    unknown = sorted({u["raw_gpu"] or "(none)" for u in catalog.unknown_gpus})
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(catalog.rows),
+            "rows_written": written,
+            "mapped_share": round(catalog.mapped_share, 3),
+            "inactive_skipped": catalog.inactive,
+            "unmapped_gpu_names": dg.MetadataValue.json(unknown),
+        }
     )
 
 

@@ -42,3 +42,15 @@ def cost_per_token_is_complete(database: DatabaseResource) -> dg.AssetCheckResul
         passed=not_cheaper == 0 and unpriced == 0,
         metadata={"spot_not_cheaper": not_cheaper, "unpriced_results": unpriced},
     )
+
+
+@dg.asset_check(asset="gpu_instances", description="Every mapped instance names a GPU of the "
+                "catalog and carries at least one GPU.")  # fmt: skip
+def gpu_instances_map_to_the_catalog(database: DatabaseResource) -> dg.AssetCheckResult:
+    bad = database.scalar(
+        "SELECT count(*) FROM gpu_instances i LEFT JOIN gpus g ON g.name = i.gpu "
+        "WHERE (i.gpu IS NOT NULL AND g.name IS NULL) OR i.gpu_count < 1"
+    )
+    mapped = database.scalar("SELECT count(*) FROM gpu_instances WHERE gpu IS NOT NULL")
+    return dg.AssetCheckResult(passed=bad == 0 and mapped > 0,
+                               metadata={"bad_rows": bad, "mapped_instances": mapped})  # fmt: skip

@@ -19,7 +19,7 @@ _VERSIONS = RecommendationVersion.__table__
 @dg.asset(
     group_name="recommendations",
     kinds={"python", "postgres"},
-    deps=["published_benchmarks", "cost_per_token", "registry_models"],
+    deps=["published_benchmarks", "cost_per_token", "registry_models", "model_quality"],
 )
 def recommendations(database: DatabaseResource) -> dg.MaterializeResult:
     """TOPSIS rankings for every (task, GPU, profile) and Pareto fronts for every (task, GPU,

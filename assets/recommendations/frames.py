@@ -24,10 +24,14 @@ _QUERY = text(
            r.throughput_per_gpu, r.energy_per_output_j, r.peak_memory_gb,
            c.usd_per_million_spot AS cost_spot_per_million,
            c.usd_per_million_on_demand AS cost_on_demand_per_million,
-           m.license
+           m.license, q.average AS quality
     FROM benchmark_results r
     LEFT JOIN result_costs c ON c.result_key = r.result_key AND c.measured_at = r.measured_at
     LEFT JOIN models m ON m.id = r.model_id
+    LEFT JOIN LATERAL (
+        SELECT average FROM model_quality mq WHERE mq.model_id = r.model_id
+        ORDER BY snapshot_date DESC LIMIT 1
+    ) q ON true
     """
 )
 
@@ -46,7 +50,7 @@ def shape(frame: pd.DataFrame) -> pd.DataFrame:
         _memory_gb(p, e) for p, e in zip(frame["peak_memory_gb"], frame["extra"], strict=True)
     ]
     frame["memory_source"] = np.where(frame["peak_memory_gb"].notna(), "measured", "derived")
-    frame["quality"] = np.nan  # no quality source joins these models yet (issue #5)
+    frame["quality"] = pd.to_numeric(frame["quality"], errors="coerce").astype(float)
     frame["provenance"] = [
         {
             "source": source,
@@ -57,11 +61,12 @@ def shape(frame: pd.DataFrame) -> pd.DataFrame:
             "latency_metric": metric,
             "memory": memory_source,
             "cost": "estimated" if pd.notna(cost) else "missing",
+            "quality": "imported (open-llm-leaderboard-v1)" if pd.notna(quality) else "missing",
         }
-        for source, engine, harness, measured_at, metric, memory_source, cost in zip(
+        for source, engine, harness, measured_at, metric, memory_source, cost, quality in zip(
             frame["source"], frame["engine"], frame["harness_version"], frame["measured_at"],
             frame["latency_metric"], frame["memory_source"], frame["cost_spot_per_million"],
-            strict=True,
+            frame["quality"], strict=True,
         )
     ]  # fmt: skip
     for column in (

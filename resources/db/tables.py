@@ -214,3 +214,32 @@ class Recommendation(Base):
     gpu: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # profile, or "x:y"
     payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class ModelQuality(Base):
+    """Quality scores of a model from a leaderboard snapshot (0-100)."""
+
+    __tablename__ = "model_quality"
+
+    model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    snapshot_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    average: Mapped[float | None] = mapped_column(Float)
+    arc: Mapped[float | None] = mapped_column(Float)
+    hellaswag: Mapped[float | None] = mapped_column(Float)
+    mmlu: Mapped[float | None] = mapped_column(Float)
+    truthfulqa: Mapped[float | None] = mapped_column(Float)
+
+
+class GpuInstance(Base):
+    """A cloud instance type and the GPUs it carries (canonical GPU name, or None if unknown)."""
+
+    __tablename__ = "gpu_instances"
+
+    vendor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance_type: Mapped[str] = mapped_column(String(128), primary_key=True)
+    gpu: Mapped[str | None] = mapped_column(String(64))
+    gpu_count: Mapped[int] = mapped_column(Integer)
+    gpu_memory_gb: Mapped[float | None] = mapped_column(Float)
+    vcpus: Mapped[int | None] = mapped_column(Integer)
+    memory_gb: Mapped[float | None] = mapped_column(Float)

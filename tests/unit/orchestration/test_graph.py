@@ -12,11 +12,13 @@ EXPECTED = {
     "model_snapshots": ("registry", {"registry_models"}),
     "gpu_catalog": ("costs", set()),
     "gpu_prices": ("costs", {"gpu_catalog"}),
+    "gpu_instances": ("costs", {"gpu_catalog"}),
+    "model_quality": ("benchmarks", set()),
     "published_benchmarks": ("benchmarks", {"gpu_catalog", "registry_models"}),
     "cost_per_token": ("costs", {"gpu_prices", "published_benchmarks"}),
     "recommendations": (
         "recommendations",
-        {"published_benchmarks", "cost_per_token", "registry_models"},
+        {"published_benchmarks", "cost_per_token", "registry_models", "model_quality"},
     ),
     "serving_cache": ("serving", {"recommendations", "model_snapshots"}),
 }
