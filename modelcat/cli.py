@@ -138,10 +138,10 @@ def up(skip_pipeline: bool = typer.Option(False, help="Serve what is already loa
     api = f"http://{settings.api_host}:{settings.api_port}"
     console.print(f"[bold green]API[/]        {api}  (docs: {api}/docs)")
     console.print(f"[bold green]Dagster UI[/] http://{settings.api_host}:{settings.dagster_port}")
-    console.print(
-        f"try: curl '{api}/recommendations?task=lm-arena-chat&gpu=B200-180GB&profile=balanced'"
-    )
+    example = f"{api}/recommendations?task=lm-arena-chat&gpu=B200-180GB&profile=balanced"
+    console.print(f"try: curl '{example}'", soft_wrap=True)
     console.print("Ctrl-C stops both.")
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the children too
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -176,6 +176,10 @@ def recommendations_rollback() -> None:
         console.print(f"serving cache:   {done.cache[0]} -> {done.cache[1]}")
     else:
         console.print("serving cache:   no older version in Redis; run the serving_cache asset")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()
