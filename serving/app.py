@@ -23,7 +23,7 @@ TAGS = [
     {"name": "models", "description": "ML models from the registries, with popularity"},
     {"name": "benchmarks", "description": "Measured and imported results, with provenance"},
     {"name": "gpus", "description": "GPU specs and prices"},
-    {"name": "recommendations", "description": "Precomputed rankings and Pareto fronts"},
+    {"name": "recommendations", "description": "Rankings, Pareto fronts, ad-hoc queries"},
     {"name": "health", "description": "Store status"},
 ]
 

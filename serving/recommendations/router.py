@@ -2,6 +2,9 @@
 
 Redis first (the active version's key), then the active version in PostgreSQL. The bytes are
 never parsed on the way out; the response models only document them.
+
+POST /recommendations/query ranks on demand, with the caller's weights and limits, over the
+candidate matrix held in memory (see `adhoc`).
 """
 
 import logging
@@ -9,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from serving import errors, responses
@@ -17,9 +21,14 @@ from serving.cache import CacheReader
 from serving.db import Database
 from serving.deps import CacheDep, DatabaseDep
 from serving.errors import BadRequest, NotFound
-from serving.recommendations import repository
+from serving.recommendations import adhoc, repository
 from serving.recommendations.messages import missing_detail, missing_message, usable_index
-from serving.recommendations.schemas import ParetoPublic, RankingPublic
+from serving.recommendations.schemas import (
+    ParetoPublic,
+    RankingPublic,
+    RankingQuery,
+    RankingQueryPublic,
+)
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["recommendations"])
@@ -62,6 +71,23 @@ async def pareto(
         raise BadRequest(f"x and y must be two different axes (both are {x!r})", {"x": x, "y": y})
     requested = {"task": task, "gpu": gpu, "x": x, "y": y}
     return await _serve(cache, db, "pareto", requested, ("pareto", task, gpu, x, y), f"{x}:{y}")
+
+
+@router.post(
+    "/recommendations/query",
+    summary="Rank a task's candidates with your own weights and limits",
+    response_model=RankingQueryPublic,
+    responses=_RESPONSES,
+)
+async def query(request: Request, db: DatabaseDep, body: RankingQuery) -> Response:
+    store = getattr(request.app.state, "candidates", None)
+    if store is None:  # created on first use: the lifespan does not know about it
+        store = request.app.state.candidates = adhoc.CandidateStore()
+    matrix = await store.get(db)
+    answer = await run_in_threadpool(adhoc.answer, matrix, body)  # TOPSIS draws are CPU work
+    # The version the candidates belong to; no ETag, the answer depends on the body too.
+    headers = {responses.VERSION_HEADER: matrix.version} if matrix.version else None
+    return Response(orjson.dumps(answer), media_type=responses.JSON, headers=headers)
 
 
 async def _serve(

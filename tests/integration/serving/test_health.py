@@ -18,7 +18,7 @@ def test_health_ok_with_the_version_from_postgresql_then_redis(client, publish):
 
 def test_openapi_documents_every_endpoint(client):
     spec = client.get("/openapi.json").json()
-    operations = {path: ops["get"] for path, ops in spec["paths"].items()}
+    operations = {path: op for path, ops in spec["paths"].items() for op in ops.values()}
     assert set(operations) == {
         "/health",
         "/models",
@@ -28,6 +28,7 @@ def test_openapi_documents_every_endpoint(client):
         "/gpus",
         "/recommendations",
         "/pareto",
+        "/recommendations/query",
     }
     for path, op in operations.items():
         assert op["summary"] and op["tags"], path
@@ -40,6 +41,7 @@ def test_openapi_documents_every_endpoint(client):
 
     assert ref("/recommendations", "200").endswith("/RankingPublic")
     assert ref("/pareto", "200").endswith("/ParetoPublic")
+    assert ref("/recommendations/query", "200").endswith("/RankingQueryPublic")
     assert ref("/models/{model_id}", "200").endswith("/ModelPage")
     assert ref("/models/{model_id}", "404").endswith("/ErrorResponse")
     assert ref("/models", "422").endswith("/ErrorResponse")
