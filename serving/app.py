@@ -36,8 +36,12 @@ def _urls(database_url: str | None, redis_url: str | None, settings: Settings) -
     return database_url or default_database, redis_url or default_redis
 
 
-def create_app(database_url: str | None = None, redis_url: str | None = None) -> FastAPI:
-    settings = get_settings()
+def create_app(
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
+    settings = settings if settings is not None else get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
