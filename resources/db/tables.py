@@ -62,10 +62,25 @@ class MlModel(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    # The listing's indexes (migration 0003): each sort is a (column, id) index read forwards or
+    # backwards; the filters people combine with the default sort lead their own index. Every
+    # index costs each upsert that changes `downloads`, so rarer combinations filter on these.
     __table_args__ = (
-        Index("ix_models_pipeline_tag_downloads", "pipeline_tag", "downloads"),
-        Index("ix_models_author", "author"),
-        Index("ix_models_downloads", "downloads"),
+        Index("ix_models_downloads_id", "downloads", "id"),
+        Index("ix_models_likes_id", "likes", "id"),
+        Index("ix_models_last_modified_id", "last_modified", "id"),
+        Index("ix_models_pipeline_tag_downloads_id", "pipeline_tag", "downloads", "id"),
+        Index("ix_models_author_downloads_id", "author", "downloads", "id"),
+        Index("ix_models_license_downloads_id", "license", "downloads", "id"),
+        Index("ix_models_num_parameters", "num_parameters"),
+        # Substring search (`q`). Needs pg_trgm: the migration skips it where the server lacks
+        # the extension (the embedded pgserver), and `q` falls back to a scan there.
+        Index(
+            "ix_models_id_trgm",
+            "id",
+            postgresql_using="gin",
+            postgresql_ops={"id": "gin_trgm_ops"},
+        ),
     )
 
 

@@ -2,11 +2,23 @@
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Row, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from resources.db.tables import BenchmarkResult, MlModel, ModelSnapshot
-from serving.models.filters import LIKE_ESCAPE, ModelFilters, Sort, contains_pattern
+from serving.models.filters import LIKE_ESCAPE, ModelFilters, contains_pattern
 
 # The listing leaves out `extra` (free-form, possibly large): the model page has it.
 _LISTED = [c for c in MlModel.__table__.c if c.name != "extra"]
@@ -16,9 +28,20 @@ _SORT_COLUMNS = {
     "last_modified": MlModel.last_modified,
     "id": MlModel.id,
 }
+# Up to this many matches `count` is exact; beyond, counting would read every match on every
+# page, so it becomes the planner's estimate (never below the cap) and says so.
+COUNT_CAP = 10_000
 
 
-def _conditions(f: ModelFilters) -> list:
+@dataclass(frozen=True)
+class Listing:
+    rows: list[Row]
+    count: int
+    count_is_estimate: bool
+    has_more: bool
+
+
+def _conditions(f: ModelFilters) -> list[ColumnElement[bool]]:
     conditions = []
     if not f.include_removed:
         conditions.append(MlModel.removed_at.is_(None))
@@ -37,24 +60,73 @@ def _conditions(f: ModelFilters) -> list:
     return conditions
 
 
-def _order(sort: Sort) -> list:
-    column = _SORT_COLUMNS[sort.field]
-    primary = column.desc() if sort.descending else column.asc()
-    # The id tie-break keeps pages stable when many models share a value (or have none).
-    return [primary.nulls_last(), MlModel.id.asc()] if sort.field != "id" else [primary]
+Run = tuple[list[ColumnElement[bool]], list[ColumnElement[Any]]]
 
 
-def list_models(conn: Connection, f: ModelFilters) -> tuple[list[Row], int]:
+def _runs(f: ModelFilters) -> list[Run]:
+    """The listing as runs that each read one (column, id) index in order, from the cursor on.
+
+    `column DESC NULLS LAST, id DESC` is no index's order, but rows with a value are a backward
+    scan of (column, id) and rows without one a forward scan of its NULL end: two index reads
+    in sequence, each starting exactly at the cursor through a row comparison.
+    """
+    after, desc = f.after, f.sort.descending
+    if f.sort.field == "id":
+        seek = [] if after is None else [MlModel.id < after.id if desc else MlModel.id > after.id]
+        return [(seek, [MlModel.id.desc() if desc else MlModel.id.asc()])]
+    column = _SORT_COLUMNS[f.sort.field]
+    missing: Run = ([column.is_(None)], [MlModel.id.asc()])
+    if after is not None and after.value is None:
+        return [([column.is_(None), MlModel.id > after.id], missing[1])]
+    present: list[ColumnElement[bool]] = [column.is_not(None)]
+    if after is not None:
+        key, bound = tuple_(column, MlModel.id), tuple_(literal(after.value, column.type), after.id)
+        present.append(key < bound if desc else key > bound)
+    order = [column.desc(), MlModel.id.desc()] if desc else [column.asc(), MlModel.id.asc()]
+    return [(present, order), missing]
+
+
+def _count_upto(conn: Connection, conditions: list, cap: int) -> int:
+    matching = select(literal(1)).select_from(MlModel).where(*conditions).limit(cap).subquery()
+    return conn.scalar(select(func.count()).select_from(matching)) or 0
+
+
+def _estimate(conn: Connection, conditions: list) -> int:
+    """The planner's row estimate for the filters (from the statistics ANALYZE keeps)."""
+    compiled = select(MlModel.id).where(*conditions).compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql(
+        "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params
+    ).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def list_models(conn: Connection, f: ModelFilters, count_cap: int = COUNT_CAP) -> Listing:
+    """One page of the catalog, read in index order from the cursor (or a bounded offset).
+
+    `count` is exact when at most `count_cap` models match, which costs at most `count_cap`
+    index entries; beyond that it is the planner's estimate, at least `count_cap + 1`, and
+    `count_is_estimate` is true: an exact COUNT(*) over 100k rows on every page is the slowest
+    part of a listing and no client needs the exact figure past the first pages.
+    """
     conditions = _conditions(f)
-    total = conn.scalar(select(func.count()).select_from(MlModel).where(*conditions))
-    rows = conn.execute(
-        select(*_LISTED)
-        .where(*conditions)
-        .order_by(*_order(f.sort))
-        .limit(f.limit)
-        .offset(f.offset)
-    ).all()
-    return rows, total or 0
+    rows: list[Row] = []
+    skip, want = f.offset, f.limit + 1  # one more than the page: is there a next one?
+    for extra, order in _runs(f):
+        query = select(*_LISTED).where(*conditions, *extra).order_by(*order)
+        part = conn.execute(query.offset(skip or None).limit(want)).all()
+        if skip and not part:  # the whole run lies before the offset
+            skip -= _count_upto(conn, [*conditions, *extra], skip)
+        else:
+            skip = 0
+        rows.extend(part)
+        want -= len(part)
+        if want == 0:
+            break
+    count = _count_upto(conn, conditions, count_cap + 1)
+    estimated = count > count_cap
+    if estimated:
+        count = max(count, _estimate(conn, conditions))
+    return Listing(rows[: f.limit], count, estimated, has_more=len(rows) > f.limit)
 
 
 def get_model(conn: Connection, model_id: str) -> Row | None:

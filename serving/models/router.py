@@ -6,6 +6,7 @@ route (and the benchmarks router is included before this one, see serving.app).
 """
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -15,7 +16,14 @@ from serving import errors, responses
 from serving.deps import CacheDep, DatabaseDep
 from serving.errors import BadRequest, NotFound
 from serving.models import pages, repository
-from serving.models.filters import ModelFilters, Sort
+from serving.models.filters import (
+    MAX_OFFSET,
+    CursorError,
+    ModelFilters,
+    Sort,
+    decode_cursor,
+    encode_cursor,
+)
 from serving.models.schemas import ModelPage, ModelPublic, ModelsPublic, PopularityPublic
 
 router = APIRouter(tags=["models"])
@@ -48,18 +56,52 @@ async def list_models(
         Sort.downloads_desc
     ),
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[
+        int, Query(ge=0, description=f"Rows to skip, at most {MAX_OFFSET}; deeper, use `cursor`")
+    ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(description="`next_cursor` of the previous page (same filters and sort)"),
+    ] = None,
 ) -> ModelsPublic:
+    """Keyset pages: each page continues from the previous page's last row through an index,
+    so page 1,000 costs what page 1 does. `offset` still works for shallow pages."""
     if min_params is not None and max_params is not None and min_params > max_params:
         raise BadRequest(
             f"min_params ({min_params}) must not exceed max_params ({max_params})",
             {"min_params": min_params, "max_params": max_params},
         )
+    if offset > MAX_OFFSET:
+        raise BadRequest(
+            f"offset {offset} is too deep (at most {MAX_OFFSET}): page with `cursor`, "
+            "passing each page's `next_cursor`",
+            {"offset": offset, "max_offset": MAX_OFFSET},
+        )
     filters = ModelFilters(
         task, author, license, min_params, max_params, q, include_removed, sort, limit, offset
     )
-    rows, count = await db.run(repository.list_models, filters)
-    return ModelsPublic(data=[ModelPublic.model_validate(r) for r in rows], count=count)
+    if cursor is not None:
+        if offset:
+            raise BadRequest("give `cursor` or `offset`, not both", {"offset": offset})
+        try:
+            filters = replace(filters, after=decode_cursor(cursor, filters))
+        except CursorError as error:
+            raise BadRequest(f"invalid cursor: {error}", {"cursor": cursor[:100]}) from None
+    listing = await db.run(repository.list_models, filters)
+    return ModelsPublic(
+        data=[ModelPublic.model_validate(r) for r in listing.rows],
+        count=listing.count,
+        count_is_estimate=listing.count_is_estimate,
+        next_cursor=_next_cursor(filters, listing),
+    )
+
+
+def _next_cursor(filters: ModelFilters, listing: repository.Listing) -> str | None:
+    if not listing.has_more:
+        return None
+    last = listing.rows[-1]
+    value = None if filters.sort.field == "id" else getattr(last, filters.sort.field)
+    return encode_cursor(filters, value, last.id)
 
 
 @router.get(

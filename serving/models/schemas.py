@@ -33,7 +33,16 @@ class ModelPublic(BaseModel):
 
 class ModelsPublic(BaseModel):
     data: list[ModelPublic]
-    count: int = Field(description="Total matching models, before limit/offset")
+    count: int = Field(
+        description="Matching models, before paging: exact up to 10,000, else an estimate"
+    )
+    count_is_estimate: bool = Field(
+        description="`count` is the planner's estimate (more than 10,000 models match)"
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page, with the same filters and sort; "
+        "null on the last page"
+    )
 
 
 class BenchmarkSummary(BaseModel):

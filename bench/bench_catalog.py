@@ -1,0 +1,387 @@
+"""GET /models at 100,000 models: keyset pages + capped count + indexes vs OFFSET + COUNT(*).
+
+A scratch database on the test server (`bench_catalog_<pid>`) is migrated to head and filled with
+100,000 models drawn, with one seeded RNG, from the real data in /work/shared/data: ids, authors,
+tasks and parameter counts of the models in the Open LLM Leaderboard, the Hub snapshot and the
+ML.ENERGY index; downloads, likes and last-modified dates from the Hub snapshot's daily rows.
+Licences are not in that data: they follow an assumed mix (LICENSES below). A copy of the
+database downgraded to 0002 (the indexes before this change) runs the old SQL, OFFSET and an
+exact COUNT(*), on the same rows: the baseline.
+
+Each of ~25 distinct queries is timed
+- cold: on a fresh connection (new backend, so cold catalog caches and no plan), 5 times; the
+  server's shared buffers are not flushed (a shared server cannot be restarted here);
+- warm: 10 times on one connection after one untimed run;
+- through the repository function, and through the HTTP API (the models router in-process over
+  httpx's ASGITransport; its cold runs also open the connection).
+Goal: cold p95 <= 50 ms over the filtered queries. The slowest query's plan is printed.
+
+    .venv/bin/python bench/bench_catalog.py
+"""
+
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from alembic import command
+from fastapi import FastAPI
+from sqlalchemy import Connection, create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from resources.db.migrate import alembic_config, upgrade
+from resources.db.tables import MlModel
+from resources.settings import Settings
+from serving import errors
+from serving.db import Database
+from serving.models import repository, router
+from serving.models.filters import Cursor, ModelFilters, Sort, encode_cursor
+
+DATA = Path("/work/shared/data")
+HUB_FILE = "hf_transformersjs_feature_extraction_daily_2024-05_2026-05.csv.gz"
+SEED = 20260501
+N_MODELS = 100_000
+COLD_RUNS, WARM_RUNS = 5, 10
+GOAL_MS = 50.0
+LICENSES = {  # assumed shares: the real data has no licence column
+    "apache-2.0": 35, "mit": 18, None: 20, "llama3.1": 5, "cc-by-nc-4.0": 5, "other": 5,
+    "openrail": 3, "cc-by-4.0": 4, "gemma": 2, "llama2": 3,
+}  # fmt: skip
+VARIANTS = ["GGUF", "AWQ", "GPTQ", "4bit", "8bit", "onnx", "ft", "v2", "instruct", "lora", "merged"]
+MLENERGY_TASKS = {
+    "lm-arena-chat": "text-generation", "gpqa": "text-generation",
+    "sourcegraph-fim": "text-generation", "image-chat": "image-text-to-text",
+    "video-chat": "image-text-to-text", "text-to-image": "text-to-image",
+    "text-to-video": "text-to-video",
+}  # fmt: skip
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", re.IGNORECASE)
+
+
+# -- the catalog ------------------------------------------------------------------------------
+
+
+def real_models() -> tuple[list[dict], pd.DataFrame]:
+    """(templates: id, author, task, params) and the Hub snapshot's popularity rows."""
+    columns = ["id", "pipeline_tag", "numParameters", "downloads", "likes", "lastModified"]
+    hub = pd.read_csv(DATA / f"hf_hub/{HUB_FILE}", usecols=columns)
+    templates = {
+        r.id: {"id": r.id, "task": r.pipeline_tag,
+               "params": None if pd.isna(r.numParameters) else int(r.numParameters)}
+        for r in hub.drop_duplicates("id").itertuples()
+    }  # fmt: skip
+    for path in sorted((DATA / "leaderboards/open_llm_leaderboard_2023").glob("*.csv")):
+        board = pd.read_csv(path, encoding="utf-8-sig")
+        urls = board["URL"] if "URL" in board else board.iloc[:, 0]
+        for name in urls.dropna().astype(str):
+            model_id = name.removeprefix("https://huggingface.co/").strip()
+            if model_id.count("/") == 1 and model_id not in templates:
+                size = _SIZE.search(model_id.split("/")[1])
+                params = None
+                if size:
+                    params = int(float(size[1]) * (1e9 if size[2].lower() == "b" else 1e6))
+                templates[model_id] = {"id": model_id, "task": "text-generation", "params": params}
+    index = json.loads((DATA / "benchmarks/mlenergy_v3/index.json").read_text())["models"]
+    for path in (DATA / "benchmarks/mlenergy_v3/tasks").glob("*.json"):
+        task = MLENERGY_TASKS.get(path.stem, "text-generation")
+        for config in json.loads(path.read_text())["configurations"]:
+            meta = index.get(config["model_id"], {})
+            billions = meta.get("total_params_billions") or config.get("total_params_billions")
+            templates[config["model_id"]] = {
+                "id": config["model_id"], "task": task,
+                "params": int(billions * 1e9) if billions else None,
+            }  # fmt: skip
+    return list(templates.values()), hub[["downloads", "likes", "lastModified"]]
+
+
+def synthetic_catalog(n: int) -> list[dict]:
+    rng = random.Random(SEED)
+    templates, popularity = real_models()
+    authors = sorted({t["id"].split("/")[0] for t in templates})
+    pop = popularity.to_dict("records")
+    licenses, weights = list(LICENSES), list(LICENSES.values())
+    now, seen, rows = datetime(2026, 5, 7, tzinfo=UTC), set(), []
+    while len(rows) < n:
+        t = rng.choice(templates)
+        author, name = t["id"].split("/")
+        if rng.random() < 0.6:  # re-uploads, quantisations, fine-tunes by other accounts
+            author = rng.choice(authors)
+            name = f"{name}-{rng.choice(VARIANTS)}"
+        model_id = f"{author}/{name}"
+        while model_id in seen:
+            model_id = f"{author}/{name}-{rng.randrange(10_000)}"
+        seen.add(model_id)
+        p = rng.choice(pop)
+        manifest = rng.random() < 0.01  # private manifests: no popularity, no dates
+        modified = datetime.fromisoformat(p["lastModified"].replace("Z", "+00:00"))
+        rows.append({
+            "id": model_id, "source": "manifest" if manifest else "hf", "author": author,
+            "pipeline_tag": t["task"], "library_name": "transformers",
+            "license": rng.choices(licenses, weights)[0], "gated": False, "private": False,
+            "num_parameters": t["params"], "sha": f"{rng.getrandbits(160):040x}",
+            "last_modified": None if manifest else modified - timedelta(days=rng.randrange(400)),
+            "downloads": None if manifest else int(p["downloads"] * rng.uniform(0.2, 5)),
+            "likes": None if manifest else int(p["likes"] * rng.uniform(0.2, 5)),
+            "tags": [t["task"], "transformers", "region:us"], "base_models": [],
+            "extra": {"siblings": rng.randrange(3, 40)},
+            "removed_at": now - timedelta(days=rng.randrange(90)) if rng.random() < 0.02 else None,
+        })  # fmt: skip
+    return rows
+
+
+@contextmanager
+def scratch_databases(settings: Settings, rows: list[dict]) -> Iterator[tuple[str, str]]:
+    """(new, baseline): the catalog at head, and a copy downgraded to 0002's indexes."""
+    server = make_url(settings.test_database_url)
+    new, base = f"bench_catalog_{os.getpid()}", f"bench_catalog_{os.getpid()}_base"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    urls = [server.set(database=n).render_as_string(hide_password=False) for n in (new, base)]
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{new}"'))
+        upgrade(urls[0])
+        engine = create_engine(urls[0], poolclass=NullPool)
+        with engine.begin() as conn:
+            for start in range(0, len(rows), 5_000):
+                conn.execute(insert(MlModel), rows[start : start + 5_000])
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE models"))
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{base}" TEMPLATE "{new}"'))
+        engine = create_engine(urls[1], poolclass=NullPool)
+        with engine.begin() as conn:
+            config = alembic_config(urls[1])
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0002")
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE models"))
+        engine.dispose()
+        yield urls[0], urls[1]
+    finally:
+        with admin.connect() as conn:
+            for name in (new, base):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# -- the queries ------------------------------------------------------------------------------
+
+
+def query_mix(conn: Connection) -> list[tuple[str, ModelFilters, int]]:
+    """(label, filters, depth): depth is the row a deep page starts at (cursor here, OFFSET in
+    the baseline). Authors are picked from the data: the largest, and a middling one."""
+    by_author = conn.execute(
+        select(MlModel.author, func.count()).group_by(MlModel.author).order_by(func.count().desc())
+    ).all()
+    big, mid = by_author[0][0], by_author[len(by_author) // 3][0]
+    f = ModelFilters
+    return [
+        ("default -downloads", f(), 0),
+        ("sort -likes", f(sort=Sort.likes_desc), 0),
+        ("sort -last_modified", f(sort=Sort.last_modified_desc), 0),
+        ("sort downloads (asc)", f(sort=Sort.downloads), 0),
+        ("task text-generation", f(task="text-generation"), 0),
+        ("task text-to-video (rare)", f(task="text-to-video"), 0),
+        ("task feature-extr. -likes", f(task="feature-extraction", sort=Sort.likes_desc), 0),
+        (f"author {big} (largest)", f(author=big), 0),
+        (f"author {mid}", f(author=mid, sort=Sort.last_modified_desc), 0),
+        ("license apache-2.0", f(license="apache-2.0"), 0),
+        ("license gemma -last_mod", f(license="gemma", sort=Sort.last_modified_desc), 0),
+        ("params 7B..8B", f(min_params=7_000_000_000, max_params=8_000_000_000), 0),
+        ("params >= 70B -likes", f(min_params=70_000_000_000, sort=Sort.likes_desc), 0),
+        ("task+license+params", f(task="text-generation", license="mit", min_params=10**9), 0),
+        ("q llama", f(q="llama"), 0),
+        ("q xenova", f(q="xenova"), 0),
+        ("q gguf -last_modified", f(q="gguf", sort=Sort.last_modified_desc), 0),
+        ("q mistral-7b + task", f(q="mistral-7b", task="text-generation"), 0),
+        ("q zephyr (rare)", f(q="zephyr"), 0),
+        ("include_removed sort id", f(include_removed=True, sort=Sort.id), 0),
+        ("page @5,000 (offset)", f(offset=5_000), 0),
+        ("deep page @20,000", f(), 20_000),
+        ("deep page @60,000", f(), 60_000),
+        ("deep -last_mod @50,000", f(sort=Sort.last_modified_desc), 50_000),
+        ("deep task @10,000", f(task="text-generation"), 10_000),
+    ]
+
+
+def with_cursor(conn: Connection, f: ModelFilters, depth: int) -> ModelFilters:
+    """`f` continuing after row `depth - 1` of its listing (found by the new code, untimed)."""
+    if not depth:
+        return f
+    walk = f
+    while depth > 0:  # pages of 500, the API's largest, to the row before `depth`
+        listing = repository.list_models(conn, replace(walk, limit=min(500, depth)))
+        last, depth = listing.rows[-1], depth - len(listing.rows)
+        value = None if f.sort.field == "id" else getattr(last, f.sort.field)
+        walk = replace(walk, after=Cursor(value, last.id))
+    return replace(walk, limit=f.limit)
+
+
+def old_list_models(conn: Connection, f: ModelFilters, depth: int) -> None:
+    """The code this change replaced: exact COUNT(*), then ORDER BY ... OFFSET."""
+    conditions = repository._conditions(f)
+    conn.scalar(select(func.count()).select_from(MlModel).where(*conditions))
+    column = repository._SORT_COLUMNS[f.sort.field]
+    primary = column.desc() if f.sort.descending else column.asc()
+    order = [primary.nulls_last(), MlModel.id.asc()] if f.sort.field != "id" else [primary]
+    query = select(*repository._LISTED).where(*conditions).order_by(*order)
+    conn.execute(query.limit(f.limit).offset(f.offset + depth)).all()
+
+
+def api_params(f: ModelFilters) -> dict:
+    params = {k: v for k in ("task", "author", "license", "min_params", "max_params", "q")
+              if (v := getattr(f, k)) is not None}  # fmt: skip
+    params |= {"sort": f.sort.value, "limit": f.limit, "include_removed": f.include_removed}
+    if f.offset:
+        params["offset"] = f.offset
+    if f.after is not None:
+        params["cursor"] = encode_cursor(f, f.after.value, f.after.id)
+    return params
+
+
+# -- timing -----------------------------------------------------------------------------------
+
+
+def timed(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
+
+
+def time_sql(url: str, run: Callable[[Connection], object]) -> tuple[list[float], list[float]]:
+    """(cold, warm) milliseconds of `run`; cold on fresh connections, connecting untimed."""
+    engine = create_engine(url, poolclass=NullPool)
+    cold = []
+    for _ in range(COLD_RUNS):
+        with engine.connect() as conn:
+            cold.append(timed(lambda conn=conn: run(conn)))
+    with engine.connect() as conn:
+        run(conn)
+        warm = [timed(lambda: run(conn)) for _ in range(WARM_RUNS)]
+    engine.dispose()
+    return cold, warm
+
+
+async def time_api(url: str, params: dict) -> tuple[list[float], list[float]]:
+    app = FastAPI()
+    errors.install(app)
+    app.include_router(router.router)
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+    app.state.database = Database(engine)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+        async def get() -> float:
+            start = time.perf_counter()
+            response = await client.get("/models", params=params)
+            assert response.status_code == 200, response.text
+            return (time.perf_counter() - start) * 1000
+
+        cold = []
+        for _ in range(COLD_RUNS):
+            engine.dispose()  # the next request opens a new connection
+            cold.append(await get())
+        await get()
+        warm = [await get() for _ in range(WARM_RUNS)]
+    engine.dispose()
+    return cold, warm
+
+
+def pct(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def explain(url: str, f: ModelFilters) -> str:
+    """The plans of the statements the new code runs for `f` (page runs and the count)."""
+    engine = create_engine(url, poolclass=NullPool)
+    statements = []
+    conditions = repository._conditions(f)
+    for extra, order in repository._runs(f):
+        query = select(*repository._LISTED).where(*conditions, *extra).order_by(*order)
+        statements.append(query.limit(f.limit + 1).offset(f.offset or None))
+    matching = select(1).select_from(MlModel).where(*conditions).limit(repository.COUNT_CAP + 1)
+    statements.append(select(func.count()).select_from(matching.subquery()))
+    out = []
+    with engine.connect() as conn:
+        for statement in statements:
+            compiled = statement.compile(dialect=conn.dialect)
+            plan = conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + compiled.string, compiled.params
+            ).scalars()
+            out.append("\n".join(plan))
+    engine.dispose()
+    return "\n---\n".join(out)
+
+
+def main() -> None:
+    settings = Settings(database_url=None, redis_url=None)
+    started = time.perf_counter()
+    rows = synthetic_catalog(N_MODELS)
+    print(f"{len(rows):,} models generated in {time.perf_counter() - started:.1f} s", flush=True)
+    with scratch_databases(settings, rows) as (new_url, base_url):
+        print(f"loaded, migrated, copied, analysed: {time.perf_counter() - started:.1f} s\n")
+        with create_engine(new_url, poolclass=NullPool).connect() as conn:
+            mix = [
+                (label, with_cursor(conn, f, depth), f, depth)
+                for label, f, depth in query_mix(conn)
+            ]
+        results = []
+        for label, f, plain, depth in mix:
+            new = time_sql(new_url, lambda conn, f=f: repository.list_models(conn, f))
+            api = asyncio.run(time_api(new_url, api_params(f)))
+            base = time_sql(base_url, lambda conn, f=plain, d=depth: old_list_models(conn, f, d))
+            results.append((label, f, new, api, base))
+        report(results)
+        slowest = max(results, key=lambda r: max(r[2][0]))
+        print(f"\nslowest new query (cold): {slowest[0]}\n{explain(new_url, slowest[1])}")
+
+
+def report(results: list) -> None:
+    head = (
+        f"{'query':28} {'new cold p50/p95/max ms':>24} {'warm p50':>8} {'API cold p50/p95':>17}"
+        f" {'API warm':>8} {'old cold p50/p95/max ms':>24} {'old warm':>8} {'old/new p95':>11}"
+    )
+    print(head + "\n" + "-" * len(head))
+
+    def cells(v: list[float]) -> str:
+        return f"{pct(v, 50):6.1f} {pct(v, 95):7.1f} {max(v):7.1f}"
+
+    all_new, all_api, all_base = [], [], []
+    for label, _, (cold, warm), (api_cold, api_warm), (b_cold, b_warm) in results:
+        all_new += cold
+        all_api += api_cold
+        all_base += b_cold
+        ratio = pct(b_cold, 95) / pct(cold, 95)
+        print(
+            f"{label[:28]:28} {cells(cold):>24} {pct(warm, 50):8.1f} "
+            f"{pct(api_cold, 50):8.1f} {pct(api_cold, 95):8.1f} {pct(api_warm, 50):8.1f} "
+            f"{cells(b_cold):>24} {pct(b_warm, 50):8.1f} {ratio:10.1f}x"
+        )
+    print("-" * len(head))
+    print(f"{'ALL (cold, every sample)':28} {cells(all_new):>24} {'':8} {pct(all_api, 50):8.1f} "
+          f"{pct(all_api, 95):8.1f} {'':8} {cells(all_base):>24} {'':8} "
+          f"{pct(all_base, 95) / pct(all_new, 95):10.1f}x")  # fmt: skip
+    verdict = "met" if pct(all_new, 95) <= GOAL_MS else "NOT met"
+    print(
+        f"\ngoal cold p95 <= {GOAL_MS:.0f} ms through the repository: {verdict} "
+        f"({pct(all_new, 95):.1f} ms; through the API {pct(all_api, 95):.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
