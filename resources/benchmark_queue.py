@@ -1,0 +1,181 @@
+"""The on-demand benchmark queue: a Redis stream of requests and one status hash per request.
+
+Shared by the API (which enqueues, with the async client) and the Dagster sensor (which claims,
+acknowledges and reports, with the sync client), like `cache_keys`; kept free of Dagster.
+
+Enqueueing is one Lua script, so the idempotency key, the status hash and the stream entry are
+written together or not at all. The idempotency rule: while a request for the same
+(model_id, gpu, config) is queued or running, asking again returns that request's id. The key
+`catalog:benchmark-request-active:<hash>` holds the active id; it is deleted when the request
+reaches a final status and expires after `ACTIVE_TTL_S` in case a worker dies without reporting.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+import orjson
+import redis
+
+STREAM = "catalog:benchmark-requests"
+GROUP = "benchmark-sensor"
+# Approximate trimming (`MAXLEN ~`) is O(1) amortised; the hashes keep each request's history.
+STREAM_MAXLEN = 10_000
+ACTIVE_TTL_S = 24 * 3600
+STATUS_TTL_S = 30 * 24 * 3600
+
+Status = Literal["queued", "running", "succeeded", "failed"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+FINAL: frozenset[Status] = frozenset({"succeeded", "failed"})
+
+# KEYS: active key, status hash, stream. ARGV: id, active TTL, maxlen, status TTL, fields...
+ENQUEUE_SCRIPT = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return {existing, 0} end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('HSET', KEYS[2], 'status', 'queued', unpack(fields))
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', unpack(fields))
+return {ARGV[1], 1}
+"""
+# Release the idempotency key only if it still names this request (a newer one may own it).
+_RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def status_key(request_id: str) -> str:
+    return f"catalog:benchmark-request:{request_id}"
+
+
+def active_key(model_id: str, gpu: str, config: dict[str, Any]) -> str:
+    identity = orjson.dumps([model_id, gpu, config], option=orjson.OPT_SORT_KEYS)
+    return "catalog:benchmark-request-active:" + hashlib.sha256(identity).hexdigest()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def enqueue_command(
+    request_id: str, model_id: str, gpu: str, config: dict[str, Any], requested_by: str, note: str
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV for `ENQUEUE_SCRIPT`; run them with either client's `eval`."""
+    active = active_key(model_id, gpu, config)
+    fields = {
+        "id": request_id,
+        "model_id": model_id,
+        "gpu": gpu,
+        "config": orjson.dumps(config, option=orjson.OPT_SORT_KEYS).decode(),
+        "requested_by": requested_by,
+        "note": note,
+        "queued_at": now_iso(),
+        "active_key": active,
+    }
+    flat = [item for pair in fields.items() for item in pair]
+    keys = [active, status_key(request_id), STREAM]
+    return keys, [request_id, str(ACTIVE_TTL_S), str(STREAM_MAXLEN), str(STATUS_TTL_S), *flat]
+
+
+def parse_enqueue_reply(reply: list) -> tuple[str, bool]:
+    """(the request id, whether this call created it) from `ENQUEUE_SCRIPT`'s reply."""
+    request_id, created = reply
+    return _text(request_id), bool(created)
+
+
+def parse_status(raw: dict) -> dict[str, Any] | None:
+    """A status hash as a dict (config decoded), or None when the request is unknown."""
+    if not raw:
+        return None
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    fields["config"] = orjson.loads(fields.get("config", "{}"))
+    return fields
+
+
+@dataclass(frozen=True)
+class QueuedRequest:
+    entry_id: str  # the stream entry, for `ack`
+    id: str
+    model_id: str
+    gpu: str
+    config: dict[str, Any]
+    requested_by: str
+
+
+def ensure_group(client: redis.Redis, group: str = GROUP) -> None:
+    """Create the consumer group (and the stream) once; later calls are no-ops."""
+    try:
+        client.xgroup_create(STREAM, group, id="0", mkstream=True)
+    except redis.ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+def claim_batch(
+    client: redis.Redis,
+    consumer: str,
+    count: int = 10,
+    *,
+    group: str = GROUP,
+    stale_after_ms: int = 10 * 60 * 1000,
+) -> list[QueuedRequest]:
+    """Up to `count` requests for `consumer`: first any another consumer read but never
+    acknowledged for `stale_after_ms` (it died), then new ones. Acknowledge each with `ack`."""
+    _, entries, _ = client.xautoclaim(STREAM, group, consumer, stale_after_ms, "0-0", count=count)
+    if len(entries) < count:
+        reply = client.xreadgroup(group, consumer, {STREAM: ">"}, count=count - len(entries))
+        for _, new in reply or []:
+            entries.extend(new)
+    return [_queued(entry_id, fields) for entry_id, fields in entries]
+
+
+def ack(client: redis.Redis, *entry_ids: str, group: str = GROUP) -> int:
+    return client.xack(STREAM, group, *entry_ids)
+
+
+def set_status(
+    client: redis.Redis, request_id: str, status: Status, *, error: str | None = None
+) -> None:
+    """Record a transition; a final status frees the (model, gpu, config) for a new request."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+    key = status_key(request_id)
+    active = client.hget(key, "active_key")
+    if active is None:
+        raise KeyError(f"benchmark request {request_id!r} is unknown or expired")
+    now = now_iso()
+    fields = {"status": status, "updated_at": now}
+    if status == "running":
+        fields["started_at"] = now
+    if status in FINAL:
+        fields["finished_at"] = now
+    if error is not None:
+        fields["error"] = error
+    client.hset(key, mapping=fields)
+    if status in FINAL:
+        client.eval(_RELEASE_SCRIPT, 1, _text(active), request_id)
+
+
+def _queued(entry_id: bytes | str, raw: dict) -> QueuedRequest:
+    fields = {_text(k): _text(v) for k, v in raw.items()}
+    return QueuedRequest(
+        entry_id=_text(entry_id),
+        id=fields["id"],
+        model_id=fields["model_id"],
+        gpu=fields["gpu"],
+        config=orjson.loads(fields["config"]),
+        requested_by=fields["requested_by"],
+    )
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
