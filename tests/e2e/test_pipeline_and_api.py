@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from resources import embedded
 from resources.db.tables import Base
-from resources.settings import REPO_ROOT, get_settings
+from resources.settings import REPO_ROOT, Settings, get_settings
 from serving.app import create_app
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +87,15 @@ def test_malformed_file_fails_naming_file_and_line_and_keeps_data(loaded, tmp_pa
 
 def test_api_serves_real_recommendations(loaded):
     _, urls, _ = loaded
-    with TestClient(create_app(urls.database_url, urls.redis_url)) as client:
+    # Explicit, as a deployment would: a real JWT secret, reads open to anonymous callers.
+    settings = Settings(
+        database_url=None,
+        redis_url=None,
+        jwt_secret="e2e-jwt-secret-" + "x" * 32,
+        open_reads=True,
+        rate_limit_anonymous_per_s=0,  # no limit: the test is about data, not quotas
+    )
+    with TestClient(create_app(urls.database_url, urls.redis_url, settings)) as client:
         response = client.get(
             "/recommendations", params={"task": "lm-arena-chat", "gpu": "B200-180GB",
                                         "profile": "balanced"},

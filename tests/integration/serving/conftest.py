@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from resources.cache import RedisResource, data_key
+from resources.settings import Settings
 from serving.app import create_app
 from tests.integration.serving.seed import seed
 
@@ -18,13 +19,40 @@ def seeded(clean_db: Engine) -> Engine:
     return clean_db
 
 
+# A real (non-placeholder) secret, so the app starts whatever mode the auth checks assume.
+TEST_JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 2
+
+
+def _api_settings(**overrides) -> Settings:
+    """Settings for an app under test: open reads, a real JWT secret, no rate limits (tests
+    fire requests faster than any quota). The store URLs stay None here (they are create_app's
+    arguments), so the settings validate."""
+    values = {
+        "jwt_secret": TEST_JWT_SECRET,
+        "open_reads": True,
+        "rate_limit_per_s": 0,
+        "rate_limit_anonymous_per_s": 0,
+        **overrides,
+    }
+    return Settings(database_url=None, redis_url=None, **values)
+
+
+@pytest.fixture
+def api_settings() -> Callable[..., Settings]:
+    """The test app's settings; keyword arguments override (`api_settings(open_reads=False)`)."""
+    return _api_settings
+
+
 @pytest.fixture
 def make_client(database_url: str, redis_url: str) -> Iterator[Callable[..., TestClient]]:
     """Start the app (lifespan on) against the given stores; the test stores by default."""
     clients: list[TestClient] = []
 
-    def make(db: str = database_url, cache: str = redis_url) -> TestClient:
-        client = TestClient(create_app(db, cache), raise_server_exceptions=False)
+    def make(
+        db: str = database_url, cache: str = redis_url, settings: Settings | None = None
+    ) -> TestClient:
+        app = create_app(db, cache, settings if settings is not None else _api_settings())
+        client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
         return client
