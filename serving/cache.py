@@ -20,7 +20,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from resources.cache_keys import CHANNEL, VERSION_KEY, data_key
+from resources.cache_keys import CHANNEL, VERSION_KEY, VERSIONS_KEY, data_key
 from serving.lru import BytesLRU
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class CacheReader:
         self._poll_s = poll_s
         self._cooldown_s = cooldown_s
         self._version: str | None = None
+        self._published_at: float | None = None
         self._down_until = 0.0
         self._down = False
         self._watcher: asyncio.Task | None = None
@@ -67,6 +68,11 @@ class CacheReader:
     @property
     def version(self) -> str | None:
         return self._version
+
+    @property
+    def published_at(self) -> float | None:
+        """When `version` was published (Unix time), from `catalog:versions`; None if unknown."""
+        return self._published_at
 
     async def get(self, parts: Sequence[str]) -> CacheHit | None:
         """The bytes under `data_key(version, *parts)` of the active version, or None."""
@@ -118,15 +124,18 @@ class CacheReader:
     async def _read_version(self) -> None:
         try:
             raw = await self._client.get(VERSION_KEY)
+            version = raw.decode() if raw else None
+            # Read every time, not only on a switch: publishing a version again moves its time.
+            published_at = await self._client.zscore(VERSIONS_KEY, version) if version else None
         except _REDIS_ERRORS as error:
             self._mark_down(error)
             raise
         self._mark_up()
-        version = raw.decode() if raw else None
         if version != self._version:
             logger.info("serving cache version %s -> %s", self._version, version)
             self._version = version
             self._lru.clear()  # the old version's entries are dead weight now
+        self._published_at = published_at
 
     async def _watch(self) -> None:
         while True:

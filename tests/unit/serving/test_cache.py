@@ -27,6 +27,11 @@ class FakeRedis:
             raise self.error
         return True
 
+    async def zscore(self, key: str, member: str) -> float | None:
+        if self.error is not None:
+            raise self.error
+        return None
+
 
 def run(coro):
     return asyncio.run(coro)
