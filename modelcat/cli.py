@@ -100,21 +100,26 @@ def _root_cause(error) -> str:
 def serve(
     host: str = typer.Option(None, help="Bind address (default: settings)."),
     port: int = typer.Option(None, help="Port (default: settings)."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(None, help="Worker processes (default: settings)."),
 ) -> None:
-    """Serve the API."""
-    import uvicorn
+    """Serve the API (granian, ASGI)."""
+    from granian import Granian
+    from granian.constants import Interfaces
 
     settings = get_settings()
     _prepare(settings)
-    uvicorn.run(
+    Granian(
         "serving.app:create_app",
         factory=True,
-        host=host or settings.api_host,
+        interface=Interfaces.ASGI,
+        address=host or settings.api_host,
         port=port or settings.api_port,
-        workers=workers,
-        access_log=False,
-    )
+        workers=workers or settings.api_workers,
+        websockets=False,
+        log_access=False,
+        # A worker that dies (out of memory, a native crash) is replaced, not left missing.
+        respawn_failed_workers=True,
+    ).serve()
 
 
 @app.command()

@@ -4,17 +4,43 @@ Nothing else in the project reads ``os.environ``: everything that needs a settin
 :func:`get_settings`.
 """
 
+import hashlib
+import hmac
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 Mode = Literal["embedded", "services"]
 RegistryKind = Literal["snapshot", "hub"]
+
+# Auth and rate limits: what a credential may do (`admin` implies every other scope).
+Scope = Literal["catalog:read", "benchmarks:request", "admin"]
+# Good enough for the embedded mode on a laptop; the API refuses to start with it anywhere else.
+JWT_SECRET_PLACEHOLDER = "placeholder-jwt-secret-for-the-embedded-mode-only"
+# The embedded mode's own OAuth2 client, so the CLI works out of the box (see local_client_secret).
+LOCAL_CLIENT_ID = "modelcat-local"
+
+# A secret's SHA-256 as hex (what `sha256sum` prints), never the secret itself.
+Sha256Hex = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class OAuthClient(BaseModel):
+    """An OAuth2 client (client credentials grant). Only the SHA-256 of its secret is stored."""
+
+    secret_sha256: Sha256Hex
+    scopes: frozenset[Scope]
+
+
+class ApiKey(BaseModel):
+    """A static API key (`X-API-Key`). Only the SHA-256 of the key is stored."""
+
+    key_sha256: Sha256Hex
+    scopes: frozenset[Scope]
 
 
 class Settings(BaseSettings):
@@ -51,6 +77,32 @@ class Settings(BaseSettings):
     redis_timeout_s: float = 0.05
     keep_versions: int = 2
 
+    # Auth and rate limits.
+    # Anonymous `catalog:read`; None: open in the embedded mode, closed in the services mode.
+    open_reads: bool | None = None
+    jwt_secret: SecretStr = SecretStr(JWT_SECRET_PLACEHOLDER)
+    jwt_ttl_s: int = Field(3600, gt=0)
+    jwt_issuer: str = "model-catalog"
+    # JSON maps from the environment, e.g.
+    # CATALOG_OAUTH_CLIENTS='{"ci-bot": {"secret_sha256": "<hex>", "scopes": ["catalog:read"]}}'
+    # CATALOG_API_KEYS='{"dashboards": {"key_sha256": "<hex>", "scopes": ["catalog:read"]}}'
+    oauth_clients: dict[str, OAuthClient] = {}
+    api_keys: dict[str, ApiKey] = {}
+    # GCRA per identified client (token or key) and per IP for anonymous requests; 0 disables.
+    rate_limit_per_s: float = Field(100.0, ge=0)
+    rate_limit_burst: int = Field(200, ge=0)
+    rate_limit_anonymous_per_s: float = Field(20.0, ge=0)
+    rate_limit_anonymous_burst: int = Field(40, ge=0)
+    # Tokens a worker takes from Redis at once (None: a tenth of the burst), and how long it may
+    # keep them: fewer Redis round trips on a hot path, at most this much unused allowance lost.
+    rate_limit_lease: int | None = Field(None, ge=1)
+    rate_limit_lease_s: float = Field(0.25, gt=0, le=1.0)
+    # The API's in-process cache of whole versioned responses (per worker), and how long clients
+    # may reuse one before revalidating with If-None-Match.
+    response_cache_mb: int = Field(64, ge=0)
+    cache_max_age_s: int = Field(30, ge=0)
+    api_workers: int = Field(1, ge=1)
+
     # Tests: where the real services are, and whether a missing one fails the run (CI) or skips.
     require_services: bool = False
     test_database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -72,6 +124,18 @@ class Settings(BaseSettings):
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def local_client_secret(self) -> str | None:
+        """The secret of the embedded mode's client `modelcat-local` (None in services mode).
+
+        Derived from the JWT secret, so the CLI and the API agree without it being printed or
+        stored anywhere: `get_settings().local_client_secret`.
+        """
+        if self.mode != "embedded":
+            return None
+        key = self.jwt_secret.get_secret_value().encode()
+        return hmac.new(key, LOCAL_CLIENT_ID.encode(), hashlib.sha256).hexdigest()
 
 
 @lru_cache(maxsize=1)

@@ -1,31 +1,56 @@
-"""The API's app factory: `uvicorn serving.app:create_app --factory`.
+"""The API's app factory: `granian --interface asgi --factory serving.app:create_app`.
 
-The lifespan owns the two clients: a synchronous SQLAlchemy engine (queries run in worker
-threads) and a `redis.asyncio` client with short timeouts, wrapped in the cache reader.
+The lifespan owns the clients: a synchronous SQLAlchemy engine (queries run in worker threads)
+and a `redis.asyncio` client with short timeouts, wrapped in the cache reader and the rate
+limiter. HTTP requests enter through `serving.edge.Edge` (auth, rate limit, response cache,
+metrics) and only then, when they need it, FastAPI.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Security
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from resources.mode import store_urls
 from resources.settings import Settings, get_settings
-from serving import cache, errors, health
+from serving import cache, errors, health, metrics
+from serving.analytics import router as analytics
+from serving.benchmarks import requests as benchmark_requests
 from serving.benchmarks import router as benchmarks
 from serving.db import Database, serving_engine
+from serving.edge import Edge
 from serving.gpus import router as gpus
 from serving.models import router as models
 from serving.recommendations import router as recommendations
+from serving.security import READ, REQUEST_BENCHMARKS, Authenticator, RateLimiter, require
+from serving.security import router as auth
 
 TAGS = [
     {"name": "models", "description": "ML models from the registries, with popularity"},
     {"name": "benchmarks", "description": "Measured and imported results, with provenance"},
     {"name": "gpus", "description": "GPU specs and prices"},
     {"name": "recommendations", "description": "Rankings, Pareto fronts, ad-hoc queries"},
-    {"name": "health", "description": "Store status"},
+    {"name": "analytics", "description": "Popularity and performance over time, regressions"},
+    {"name": "auth", "description": "OAuth2 client-credentials tokens"},
+    {"name": "health", "description": "Liveness, readiness, store status and metrics"},
 ]
+
+
+class CatalogApi(FastAPI):
+    """FastAPI, with HTTP requests entering through the edge (see `serving.edge`)."""
+
+    edge: Edge
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.edge(scope, receive, send)
+        else:  # lifespan
+            await super().__call__(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def _urls(database_url: str | None, redis_url: str | None, settings: Settings) -> tuple[str, str]:
@@ -42,6 +67,9 @@ def create_app(
     settings: Settings | None = None,
 ) -> FastAPI:
     settings = settings if settings is not None else get_settings()
+    # Built here, not in the lifespan: a placeholder secret outside the embedded mode must stop
+    # the server before it binds, with the variable to set in the message.
+    authenticator = Authenticator(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +82,8 @@ def create_app(
         app.state.settings = settings
         app.state.database = Database(engine)
         app.state.cache = reader
+        app.state.redis = client
+        app.state.limiter = RateLimiter(client, settings)
         try:
             yield
         finally:
@@ -61,18 +91,32 @@ def create_app(
             await client.aclose()
             await run_in_threadpool(engine.dispose)
 
-    app = FastAPI(
+    app = CatalogApi(
         title="Model Catalog API",
         summary="Which model to run on which GPU, at what latency and cost.",
         version="0.1.0",
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
+    app.state.authenticator = authenticator
+    app.edge = Edge(
+        app.handle,
+        app.state,
+        max_bytes=settings.response_cache_mb * 2**20,
+        max_age_s=settings.cache_max_age_s,
+    )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(auth.router)
+    reads = [Security(require(READ))]
     # Order matters: `/models/{id:path}/benchmarks` must be tried before `/models/{id:path}`.
-    app.include_router(benchmarks.router)
-    app.include_router(models.router)
-    app.include_router(gpus.router)
-    app.include_router(recommendations.router)
+    app.include_router(benchmarks.router, dependencies=reads)
+    app.include_router(
+        benchmark_requests.router, dependencies=[Security(require(REQUEST_BENCHMARKS))]
+    )
+    app.include_router(models.router, dependencies=reads)
+    app.include_router(gpus.router, dependencies=reads)
+    app.include_router(recommendations.router, dependencies=reads)
+    app.include_router(analytics.router, dependencies=reads)
     return app

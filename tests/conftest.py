@@ -11,12 +11,21 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from resources.db.migrate import upgrade
 from resources.db.tables import Base
 from resources.settings import Settings
+
+# Timing is not what property tests check: on a shared 2-core machine a first draw that loads
+# Hypothesis's unicode tables, or a busy neighbour, must not fail a run.
+hypothesis_settings.register_profile(
+    "catalog", suppress_health_check=[HealthCheck.too_slow], deadline=None
+)
+hypothesis_settings.load_profile("catalog")
 
 
 @pytest.fixture(scope="session")
