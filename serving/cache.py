@@ -21,6 +21,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from resources.cache_keys import CHANNEL, VERSION_KEY, VERSIONS_KEY, data_key
+from serving import metrics
 from serving.lru import BytesLRU
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class CacheReader:
             return None
         key = data_key(version, *parts)
         body = self._lru.get((version, key))
+        metrics.cache("memory", body is not None)
         if body is not None:
             return CacheHit(version, body)
         if time.monotonic() < self._down_until:
@@ -91,6 +93,7 @@ class CacheReader:
             self._mark_down(error)
             return None
         self._mark_up()
+        metrics.cache("redis", body is not None)
         if body is None:
             return None
         self._lru.put((version, key), body)
@@ -135,6 +138,7 @@ class CacheReader:
             logger.info("serving cache version %s -> %s", self._version, version)
             self._version = version
             self._lru.clear()  # the old version's entries are dead weight now
+        metrics.set_data_version(version, published_at)
         self._published_at = published_at
 
     async def _watch(self) -> None:
@@ -152,6 +156,7 @@ class CacheReader:
                 await asyncio.sleep(self._poll_s)
 
     def _mark_down(self, error: BaseException) -> None:
+        metrics.dependency_error("redis")
         self._down_until = time.monotonic() + self._cooldown_s
         if not self._down:  # log the transition, not every failed request
             self._down = True

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from resources.db.engine import make_engine
+from serving import metrics
 from serving.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class Database:
             self._down_until = now + self._timeout_s + self._cooldown_s
 
     def _mark_down(self, error: BaseException) -> None:
+        metrics.dependency_error("postgres")
         self._down_until = time.monotonic() + self._cooldown_s
         if not self._down:  # log the transition, not every failed request
             self._down = True
