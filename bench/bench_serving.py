@@ -77,6 +77,9 @@ def main() -> None:
         api = server("granian", "serving.app:create_app", factory=True, env=env)
         for name, path in paths.items():
             rows.append((f"API {name}", "granian", wrk_run(api, path, args.seconds, key=True)))
+        ranking = paths["ranking"]
+        plain = wrk_run(api, ranking, args.seconds, key=True, gzip=False)
+        rows.append(("API ranking, no Accept-Encoding", "granian", plain))
         before = scrape(api)
         rows.append(
             ("API Zipf mix", "granian", wrk_run(api, "/", args.seconds, key=True, mix=mix_file))
@@ -240,12 +243,25 @@ def server(kind: str, target: str, *, factory: bool = False, env: dict | None = 
 
 
 def wrk_run(
-    srv: Server, path: str, seconds: int, *, key: bool = False, mix: str | None = None
+    srv: Server,
+    path: str,
+    seconds: int,
+    *,
+    key: bool = False,
+    mix: str | None = None,
+    gzip: bool = True,
 ) -> dict:
-    args = [mix or "", API_KEY if key else ""]
-    # Warm up (first touches fill the caches, JIT-free but allocator and pools settle).
+    """wrk against `path` (or the paths in `mix`); API runs send an API key, and, like browsers
+    and HTTP libraries do, `Accept-Encoding: gzip` unless `gzip=False`."""
+    encoding = "gzip" if gzip else ""
+    args = [mix or "", API_KEY if key else "", encoding]
+    headers = {"X-API-Key": API_KEY} if key else {}
+    headers["Accept-Encoding"] = encoding or "identity"
+    # Warm up: first touches fill the caches; the bytes on the wire are those of a warm answer.
     _wrk(srv.url + path, 2, args)
+    wire = httpx.get(srv.url + path, headers=headers, timeout=5).num_bytes_downloaded
     result = _wrk(srv.url + path, seconds, args)
+    result["bytes"] = None if mix else wire
     if result["non2xx"] or result["socket_errors"]:
         print(f"  warning: {srv.label} {path}: {result}", flush=True)
     return result
@@ -299,11 +315,15 @@ def _cache_counts(exposition: str) -> dict[tuple[str, str], float]:
 def report(rows: list, ratios: dict, distinct: int) -> None:
     base = rows[0][2]["rps"]
     print()
-    print("| what | server | req/s | ratio to bare hello (granian) | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| what | server | body bytes | req/s | ratio to bare hello (granian) "
+        "| p50 ms | p95 ms | p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, kind, r in rows:
+        size = "mixed" if r.get("bytes") is None else f"{r['bytes']:,}"
         print(
-            f"| {name} | {kind} | {r['rps']:,.0f} | {r['rps'] / base:.2f} | "
+            f"| {name} | {kind} | {size} | {r['rps']:,.0f} | {r['rps'] / base:.2f} | "
             f"{r['p50_ms']:.2f} | {r['p95_ms']:.2f} | {r['p99_ms']:.2f} |"
         )
     print()

@@ -1,9 +1,10 @@
 -- wrk script: optional request paths from a file (one per line, cycled), optional API key,
 -- and a one-line JSON summary with p50/p95/p99 at the end.
--- usage: wrk ... -s bench/wrk_report.lua URL -- [paths_file] [api_key]
+-- usage: wrk ... -s bench/wrk_report.lua URL -- [paths_file] [api_key] [accept_encoding]
 local paths = {}
 local index = 0
 local api_key = nil
+local accept_encoding = nil
 
 function init(args)
   if args[1] and args[1] ~= "" then
@@ -14,11 +15,15 @@ function init(args)
   if args[2] and args[2] ~= "" then
     api_key = args[2]
   end
+  if args[3] and args[3] ~= "" then
+    accept_encoding = args[3]
+  end
 end
 
 function request()
   local headers = {}
   if api_key then headers["X-API-Key"] = api_key end
+  if accept_encoding then headers["Accept-Encoding"] = accept_encoding end
   if #paths == 0 then
     return wrk.format("GET", nil, headers)
   end

@@ -13,6 +13,7 @@ framework of the API as a whole. The same layer answers `If-None-Match` with 304
 `Cache-Control` and the data's age, and times every request for /metrics.
 """
 
+import gzip
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -34,14 +35,39 @@ _TOKEN_PATH = "/auth/token"
 _VERSION = VERSION_HEADER.lower().encode()
 _AGE = b"x-data-age"
 _NO_CACHE = (b"cache-control", b"no-cache")
+_VARY = (b"vary", b"accept-encoding")
+_GZIP_MIN_BYTES = 1024
 
 
 class Entry(NamedTuple):
     version: str
     route: str  # the route template, for metrics
     etag: bytes
-    headers: list[tuple[bytes, bytes]]  # content-type, content-length, etag, version
+    headers: list[tuple[bytes, bytes]]  # content-type, content-length, etag, version, vary
     body: bytes
+    gzip_headers: list[tuple[bytes, bytes]] | None = None
+    gzip_body: bytes | None = None  # compressed once per version, for clients that accept it
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzip_body or b"")
+
+
+def make_entry(
+    version: str, route: str, etag: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+) -> Entry:
+    """An entry, with a gzip copy when the body is big enough for compression to pay."""
+    headers = [h for h in headers if h[0] != b"vary"] + [_VARY]
+    if len(body) < _GZIP_MIN_BYTES:
+        return Entry(version, route, etag, headers, body)
+    packed = gzip.compress(body, compresslevel=6, mtime=0)
+    if len(packed) >= len(body):
+        return Entry(version, route, etag, headers, body)
+    packed_headers = [h for h in headers if h[0] != b"content-length"] + [
+        (b"content-length", str(len(packed)).encode()),
+        (b"content-encoding", b"gzip"),
+    ]
+    return Entry(version, route, etag, headers, body, packed_headers, packed)
 
 
 class ResponseCache:
@@ -64,17 +90,17 @@ class ResponseCache:
 
     def put(self, key: bytes, entry: Entry) -> None:
         # One entry may take an eighth of the cache at most; a zero-sized cache keeps nothing.
-        too_big = len(entry.body) > self._max_bytes // 8 or not self._max_bytes
+        too_big = entry.size > self._max_bytes // 8 or not self._max_bytes
         if entry.version != self._version or too_big:
             return
         old = self._entries.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
+            self._bytes -= old.size
         self._entries[key] = entry
-        self._bytes += len(entry.body)
+        self._bytes += entry.size
         while self._bytes > self._max_bytes:
             _, dropped = self._entries.popitem(last=False)
-            self._bytes -= len(dropped.body)
+            self._bytes -= dropped.size
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,6 +138,7 @@ class Edge:
             )
             return
         authorization = api_key = if_none_match = None
+        gzip_ok = False
         for name, value in scope["headers"]:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
@@ -119,6 +146,8 @@ class Edge:
                 api_key = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value
+            elif name == b"accept-encoding":
+                gzip_ok = _accepts_gzip(value)
         authenticator: Authenticator = self.state.authenticator
         try:
             # The token endpoint reads its own credentials (form or HTTP Basic); callers of it
@@ -148,7 +177,8 @@ class Edge:
             entry = self.responses.get(key, self.state.cache.version)
             if entry is not None:
                 metrics.cache("response", True)
-                status = await self._send_entry(send, entry, if_none_match, method == "HEAD")
+                head = method == "HEAD"
+                status = await self._send_entry(send, entry, if_none_match, head, gzip_ok)
                 metrics.observe_request(entry.route, method, status, time.perf_counter() - started)
                 return
             metrics.cache("response", False)
@@ -170,14 +200,17 @@ class Edge:
             raise RateLimited(decision.retry_after_s, decision.limit, decision.per_s)
 
     async def _send_entry(
-        self, send: Send, entry: Entry, if_none_match: bytes | None, head: bool
+        self, send: Send, entry: Entry, if_none_match: bytes | None, head: bool, gzip_ok: bool
     ) -> int:
         extra = self._freshness(entry.version)
         if if_none_match is not None and _matches(if_none_match, entry.etag):
             await _send_not_modified(send, entry.etag, entry.version, extra)
             return 304
-        await send({"type": "http.response.start", "status": 200, "headers": entry.headers + extra})
-        await send({"type": "http.response.body", "body": b"" if head else entry.body})
+        headers, body = entry.headers, entry.body
+        if gzip_ok and entry.gzip_body is not None:
+            headers, body = entry.gzip_headers, entry.gzip_body
+        await send({"type": "http.response.start", "status": 200, "headers": headers + extra})
+        await send({"type": "http.response.body", "body": b"" if head else body})
         return 200
 
     async def _forward(
@@ -227,7 +260,7 @@ class Edge:
         version = raw_version.decode() if raw_version is not None else None
         headers: list[tuple[bytes, bytes]] = held["headers"]
         if version is not None and key is not None:
-            entry = Entry(version, metrics.route_template(scope), etag, headers, body)
+            entry = make_entry(version, metrics.route_template(scope), etag, headers, body)
             self.responses.put(key, entry)  # kept only if it is the version now active
         extra = (
             self._freshness(version) if version is not None else [(b"cache-control", b"no-cache")]
@@ -258,6 +291,22 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+def _accepts_gzip(accept_encoding: bytes) -> bool:
+    """Whether `Accept-Encoding` allows gzip (RFC 9110 §12.5.3; `q=0` refuses)."""
+    for part in accept_encoding.lower().split(b","):
+        coding, _, params = part.partition(b";")
+        if coding.strip() not in (b"gzip", b"*"):
+            continue
+        weight = params.strip()
+        if not weight.startswith(b"q="):
+            return True
+        try:
+            return float(weight[2:]) > 0
+        except ValueError:
+            return False
+    return False
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:

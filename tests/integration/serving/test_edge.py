@@ -136,3 +136,18 @@ def test_metrics_count_edge_hits_and_misses(seeded, make_client, publish, body):
     after_hits, after_misses = counts()
     assert (after_hits - hits, after_misses - misses) == (2, 1)
     assert 'route="/recommendations"' in client.get("/metrics").text
+
+
+def test_clients_that_accept_gzip_get_the_compressed_copy(seeded, make_client, publish):
+    big = b'{"items": [' + b'{"model": "a/b", "score": 0.5},' * 200 + b"{}]}"
+    publish("v1", {PARTS: big})
+    client = make_client()
+    client.get(URL)  # through FastAPI; now held by the edge
+    packed = client.get(URL, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "accept-encoding"
+    assert packed.content == big  # httpx decodes it
+    assert int(packed.headers["content-length"]) < len(big) / 5
+    plain = client.get(URL, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == big

@@ -1,8 +1,10 @@
 """The edge's response cache and its If-None-Match matching (pure, no I/O)."""
 
+import gzip
+
 import pytest
 
-from serving.edge import Entry, ResponseCache, _matches
+from serving.edge import Entry, ResponseCache, _accepts_gzip, _matches, make_entry
 
 
 def entry(version: str, body: bytes = b"{}") -> Entry:
@@ -66,3 +68,36 @@ def test_a_zero_sized_cache_stores_nothing():
 )
 def test_if_none_match(header, etag, expected):
     assert _matches(header, etag) is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (b"gzip", True),
+        (b"br, gzip;q=0.5", True),
+        (b"GZIP", True),
+        (b"*", True),
+        (b"gzip;q=0", False),
+        (b"identity", False),
+        (b"gzip;q=nonsense", False),
+        (b"", False),
+    ],
+)
+def test_accept_encoding(header, expected):
+    assert _accepts_gzip(header) is expected
+
+
+def test_a_large_body_gets_a_gzip_copy_with_its_own_length():
+    body = b'{"items": [' + b'{"model": "a/b", "score": 0.5},' * 200 + b"{}]}"
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    entry = make_entry("v1", "/r", b'W/"v1"', headers, body)
+    assert gzip.decompress(entry.gzip_body) == body
+    assert (b"content-length", b"%d" % len(entry.gzip_body)) in entry.gzip_headers
+    assert (b"content-encoding", b"gzip") in entry.gzip_headers
+    assert (b"vary", b"accept-encoding") in entry.headers
+    assert entry.size == len(body) + len(entry.gzip_body)
+
+
+def test_a_small_body_is_not_compressed():
+    entry = make_entry("v1", "/r", b'W/"v1"', [], b"{}")
+    assert entry.gzip_body is None and entry.size == 2
