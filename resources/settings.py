@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     dagster_port: int = 3000
     redis_timeout_s: float = 0.05
     keep_versions: int = 2
+    # Where the CLI's API commands send requests (default http://{api_host}:{api_port}), and the
+    # API key they send (else: anonymous reads, and the local client for writes when embedded).
+    api_url: str | None = None
+    api_key: SecretStr | None = None
 
     # Auth and rate limits.
     # Anonymous `catalog:read`; None: open in the embedded mode, closed in the services mode.
