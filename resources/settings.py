@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     dagster_port: int = 3000
     redis_timeout_s: float = 0.05
     keep_versions: int = 2
+    # The API's in-process cache of whole versioned responses (per worker), and how long clients
+    # may reuse one before revalidating with If-None-Match.
+    response_cache_mb: int = Field(64, ge=0)
+    cache_max_age_s: int = Field(30, ge=0)
+    api_workers: int = Field(1, ge=1)
     # Where the CLI's API commands send requests (default http://{api_host}:{api_port}), and the
     # API key they send (else: anonymous reads, and the local client for writes when embedded).
     api_url: str | None = None
@@ -101,11 +106,6 @@ class Settings(BaseSettings):
     # keep them: fewer Redis round trips on a hot path, at most this much unused allowance lost.
     rate_limit_lease: int | None = Field(None, ge=1)
     rate_limit_lease_s: float = Field(0.25, gt=0, le=1.0)
-    # The API's in-process cache of whole versioned responses (per worker), and how long clients
-    # may reuse one before revalidating with If-None-Match.
-    response_cache_mb: int = Field(64, ge=0)
-    cache_max_age_s: int = Field(30, ge=0)
-    api_workers: int = Field(1, ge=1)
 
     # Tests: where the real services are, and whether a missing one fails the run (CI) or skips.
     require_services: bool = False
