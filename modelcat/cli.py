@@ -208,6 +208,74 @@ def down() -> None:
     console.print("embedded stores stopped")
 
 
+# -- recovery: PostgreSQL is backed up; the serving cache is rebuilt from it -------------------
+
+
+@contextmanager
+def _recovery_errors() -> Iterator[None]:
+    """A failed backup or restore becomes one line on stderr and exit status 1."""
+    from modelcat.recovery import RecoveryError
+
+    try:
+        yield
+    except RecoveryError as error:
+        err.print(f"[red]error:[/] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def backup(
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Archive (default: <home>/backups/catalog-<UTC>.dump)."
+        ),
+    ] = None,
+) -> None:
+    """Back up the catalog database (pg_dump, custom format), with a manifest beside it."""
+    from modelcat import recovery
+    from resources.mode import store_urls
+
+    settings = get_settings()
+    database_url, _ = store_urls(settings)
+    path = output or recovery.default_dump_path(settings.home, dt.datetime.now(dt.UTC))
+    started = time.perf_counter()
+    with _recovery_errors(), console.status(f"pg_dump -> {path} ..."):
+        manifest = recovery.backup(database_url, path)
+    elapsed = time.perf_counter() - started
+    console.print(f"backup:   {path} ({manifest.dump_bytes / 2**20:.1f} MiB, {elapsed:.1f} s)",
+                  soft_wrap=True)  # fmt: skip
+    console.print(f"manifest: {recovery.manifest_path(path)}", soft_wrap=True)
+    console.print(f"schema {manifest.alembic_revision}, recommendations "
+                  f"{manifest.recommendations_version}, "
+                  f"{sum(manifest.row_counts.values()):,} rows")  # fmt: skip
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A dump written by `modelcat backup`.")],
+    yes: bool = typer.Option(False, "--yes", help="Replace a database that holds data."),
+) -> None:
+    """Restore the catalog database from a backup, migrate it, rebuild the serving cache."""
+    from modelcat import recovery
+    from resources.mode import store_urls
+
+    settings = get_settings()
+    database_url, redis_url = store_urls(settings)
+    with _recovery_errors(), console.status("restoring ...") as status:
+        done = recovery.restore(
+            path, database_url, redis_url, overwrite=yes, keep_versions=settings.keep_versions,
+            progress=lambda step: status.update(f"{step} ..."),
+        )  # fmt: skip
+    table = Table("step", "seconds", title=f"restored {path.name}")
+    for step, seconds in done.seconds.items():
+        table.add_row(step, f"{seconds:.2f}")
+    table.add_row("[bold]total[/]", f"[bold]{sum(done.seconds.values()):.2f}[/]")
+    console.print(table)
+    console.print(f"recommendations {done.manifest.recommendations_version}; serving cache "
+                  f"{done.cache_version} ({done.cache_keys:,} keys)")  # fmt: skip
+
+
 # -- the API, through the SDK ----------------------------------------------------------------
 
 models_app = typer.Typer(help="ML models in the catalog (through the API).", no_args_is_help=True)
