@@ -276,6 +276,23 @@ def restore(
                   f"{done.cache_version} ({done.cache_keys:,} keys)")  # fmt: skip
 
 
+cache_app = typer.Typer(help="The serving cache in Redis.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("rebuild")
+def cache_rebuild() -> None:
+    """Publish the serving cache again from PostgreSQL (after Redis lost its data)."""
+    from modelcat import recovery
+    from resources.mode import store_urls
+
+    settings = get_settings()
+    database_url, redis_url = store_urls(settings)
+    with _recovery_errors(), console.status("rebuilding the serving cache ..."):
+        version, keys = recovery.rebuild_cache(database_url, redis_url, settings.keep_versions)
+    console.print(f"serving cache {version} published ({keys:,} keys)")
+
+
 # -- the API, through the SDK ----------------------------------------------------------------
 
 models_app = typer.Typer(help="ML models in the catalog (through the API).", no_args_is_help=True)

@@ -231,3 +231,21 @@ def test_a_backup_from_an_older_schema_is_upgraded(
 def _count(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+
+
+def test_cache_rebuild_republishes_what_redis_lost(seeded, database_url, redis_url, modelcat):
+    version = _publish_like_the_pipeline(seeded, redis_url)
+    redis.Redis.from_url(redis_url).flushdb()  # Redis lost everything
+    result = modelcat(database_url, redis_url, "cache", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert f"serving cache {version} published" in result.output
+    assert redis.Redis.from_url(redis_url).get(VERSION_KEY).decode() == version
+
+
+def test_cache_rebuild_without_recommendations_fails_in_one_line(
+    clean_db, database_url, redis_url, modelcat
+):
+    result = modelcat(database_url, redis_url, "cache", "rebuild")
+    assert result.exit_code == 1
+    assert "cannot rebuild the serving cache" in result.output
+    assert "Traceback" not in result.output
