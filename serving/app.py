@@ -26,6 +26,8 @@ from serving.models import router as models
 from serving.recommendations import router as recommendations
 from serving.security import READ, REQUEST_BENCHMARKS, Authenticator, RateLimiter, require
 from serving.security import router as auth
+from serving.web import choices as web_choices
+from serving.web import router as web
 
 TAGS = [
     {"name": "models", "description": "ML models from the registries, with popularity"},
@@ -119,4 +121,6 @@ def create_app(
     app.include_router(gpus.router, dependencies=reads)
     app.include_router(recommendations.router, dependencies=reads)
     app.include_router(analytics.router, dependencies=reads)
+    app.include_router(web_choices.router, dependencies=reads)
+    app.include_router(web.router)  # the pages: static, their data calls are authorised
     return app

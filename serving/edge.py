@@ -28,9 +28,12 @@ from serving.security import ANONYMOUS, READ, Authenticator, Principal, RateLimi
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Probes, scrapes and documentation are neither authenticated nor rate-limited.
-_OPEN_PATHS = frozenset({"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json"})
-_OPEN_PREFIXES = ("/docs", "/redoc")
+# Probes, scrapes, documentation and the web pages' static files are neither authenticated nor
+# rate-limited (the pages' data calls are).
+_OPEN_PATHS = frozenset(
+    {"/", "/health", "/health/live", "/health/ready", "/metrics", "/openapi.json"}
+)
+_OPEN_PREFIXES = ("/docs", "/redoc", "/ui")
 _TOKEN_PATH = "/auth/token"
 _VERSION = VERSION_HEADER.lower().encode()
 _AGE = b"x-data-age"

@@ -4,7 +4,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -50,6 +50,32 @@ class Cursor:
     id: str
 
 
+class Pricing(StrEnum):
+    """Which price a cost limit reads: spot or on-demand GPU hours."""
+
+    spot = "spot"
+    on_demand = "on_demand"
+
+
+@dataclass(frozen=True)
+class BenchFilters:
+    """Limits on a model's benchmark results: one latest measurement must meet all of them.
+
+    `measured` alone asks for any result; each other limit implies it.
+    """
+
+    gpu: str | None = None
+    max_p95_ms: float | None = None
+    max_cost_per_mtok: float | None = None
+    pricing: Pricing = Pricing.spot
+    measured: bool = False
+
+    @property
+    def active(self) -> bool:
+        limits = (self.gpu, self.max_p95_ms, self.max_cost_per_mtok)
+        return self.measured or any(v is not None for v in limits)
+
+
 @dataclass(frozen=True)
 class ModelFilters:
     task: str | None = None
@@ -63,6 +89,7 @@ class ModelFilters:
     limit: int = 50
     offset: int = 0
     after: Cursor | None = None
+    bench: BenchFilters | None = None
 
     def digest(self) -> str:
         """What a cursor remembers of the query: every filter, not the sort or the page size."""
@@ -70,6 +97,8 @@ class ModelFilters:
             self.task, self.author, self.license, self.min_params, self.max_params, self.q,
             self.include_removed,
         ]  # fmt: skip
+        if self.bench is not None:  # appended only when set: older cursors stay valid
+            key.append(list(astuple(self.bench)))
         return hashlib.blake2b(orjson.dumps(key), digest_size=6).hexdigest()
 
 

@@ -16,9 +16,16 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.orm import aliased
 
-from resources.db.tables import BenchmarkResult, MlModel, ModelSnapshot
-from serving.models.filters import LIKE_ESCAPE, ModelFilters, contains_pattern
+from resources.db.tables import BenchmarkResult, MlModel, ModelSnapshot, ResultCost
+from serving.models.filters import (
+    LIKE_ESCAPE,
+    BenchFilters,
+    ModelFilters,
+    Pricing,
+    contains_pattern,
+)
 
 # The listing leaves out `extra` (free-form, possibly large): the model page has it.
 _LISTED = [c for c in MlModel.__table__.c if c.name != "extra"]
@@ -57,7 +64,47 @@ def _conditions(f: ModelFilters) -> list[ColumnElement[bool]]:
         conditions.append(MlModel.num_parameters <= f.max_params)
     if f.q:
         conditions.append(MlModel.id.ilike(contains_pattern(f.q), escape=LIKE_ESCAPE))
+    if f.bench is not None and f.bench.active:
+        conditions.append(_benchmarked(f.bench))
     return conditions
+
+
+_R = BenchmarkResult.__table__.c
+_COST_COLUMNS = {
+    Pricing.spot: ResultCost.usd_per_million_spot,
+    Pricing.on_demand: ResultCost.usd_per_million_on_demand,
+}
+
+
+def _p95_ms() -> ColumnElement[float]:
+    """The recommendations' latency (assets/recommendations/frames.py): the task's p95 metric."""
+    return func.coalesce(_R.tpot_ms_p95, _R.itl_ms_p95, _R.e2e_ms_p95, _R.e2e_ms_p50)
+
+
+def _benchmarked(b: BenchFilters) -> ColumnElement[bool]:
+    """EXISTS a latest measurement of the model meeting every limit of `b`.
+
+    Latest: a re-run replaces the old number (as on the model page), so a configuration whose
+    newer run got slower no longer counts as fast.
+    """
+    newer = aliased(BenchmarkResult)
+    conditions = [
+        _R.model_id == MlModel.id,
+        ~exists().where(newer.result_key == _R.result_key, newer.measured_at > _R.measured_at),
+    ]
+    if b.gpu is not None:
+        conditions.append(_R.gpu == b.gpu)
+    if b.max_p95_ms is not None:
+        conditions.append(_p95_ms() <= b.max_p95_ms)
+    if b.max_cost_per_mtok is not None:
+        conditions.append(
+            exists().where(
+                ResultCost.result_key == _R.result_key,
+                ResultCost.measured_at == _R.measured_at,
+                _COST_COLUMNS[b.pricing] <= b.max_cost_per_mtok,
+            )
+        )
+    return exists().where(*conditions)
 
 
 Run = tuple[list[ColumnElement[bool]], list[ColumnElement[Any]]]

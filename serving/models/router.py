@@ -5,7 +5,6 @@ parameter swallows everything after it: the sub-resource routes are declared bef
 route (and the benchmarks router is included before this one, see serving.app).
 """
 
-import datetime as dt
 from dataclasses import replace
 from typing import Annotated
 
@@ -18,18 +17,22 @@ from serving.errors import BadRequest, NotFound
 from serving.models import pages, repository
 from serving.models.filters import (
     MAX_OFFSET,
+    BenchFilters,
     CursorError,
     ModelFilters,
+    Pricing,
     Sort,
     decode_cursor,
     encode_cursor,
 )
 from serving.models.schemas import ModelPage, ModelPublic, ModelsPublic, PopularityPublic
+from serving.schemas import NO_NUL, IsoDate
 
 router = APIRouter(tags=["models"])
 
 ModelId = Annotated[
-    str, Path(description="Registry id; may contain `/`", examples=["Qwen/Qwen3-14B"])
+    str,
+    Path(pattern=NO_NUL, description="Registry id; may contain `/`", examples=["Qwen/Qwen3-14B"]),
 ]
 
 
@@ -41,17 +44,36 @@ ModelId = Annotated[
 )
 async def list_models(
     db: DatabaseDep,
-    task: Annotated[str | None, Query(description="Pipeline tag, e.g. text-generation")] = None,
-    author: str | None = None,
-    license: str | None = None,
+    task: Annotated[
+        str | None, Query(pattern=NO_NUL, description="Pipeline tag, e.g. text-generation")
+    ] = None,
+    author: Annotated[str | None, Query(pattern=NO_NUL)] = None,
+    license: Annotated[str | None, Query(pattern=NO_NUL)] = None,
     min_params: Annotated[int | None, Query(ge=0)] = None,
     max_params: Annotated[int | None, Query(ge=0)] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Case-insensitive substring of the id")
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="Case-insensitive substring of the id"),
     ] = None,
     include_removed: Annotated[
         bool, Query(description="Include models the registry no longer lists")
     ] = False,
+    gpu: Annotated[
+        str | None,
+        Query(max_length=64, pattern=NO_NUL, description="Benchmarked on this GPU, e.g. H100"),
+    ] = None,
+    max_p95_ms: Annotated[
+        float | None,
+        Query(gt=0, allow_inf_nan=False, description="A result's p95 latency at most this (ms)"),
+    ] = None,
+    max_cost_per_mtok: Annotated[
+        float | None,
+        Query(gt=0, allow_inf_nan=False, description="A result's $ per 1M outputs at most this"),
+    ] = None,
+    pricing: Annotated[
+        Pricing, Query(description="The price `max_cost_per_mtok` reads")
+    ] = Pricing.spot,
+    measured: Annotated[bool, Query(description="Only models with benchmark results")] = False,
     sort: Annotated[Sort, Query(description="Sort key; prefix `-` for descending")] = (
         Sort.downloads_desc
     ),
@@ -65,7 +87,10 @@ async def list_models(
     ] = None,
 ) -> ModelsPublic:
     """Keyset pages: each page continues from the previous page's last row through an index,
-    so page 1,000 costs what page 1 does. `offset` still works for shallow pages."""
+    so page 1,000 costs what page 1 does. `offset` still works for shallow pages.
+
+    `gpu`, `max_p95_ms` and `max_cost_per_mtok` keep models with one latest benchmark result
+    that meets them all (p95: the task's latency metric, as the recommendations define it)."""
     if min_params is not None and max_params is not None and min_params > max_params:
         raise BadRequest(
             f"min_params ({min_params}) must not exceed max_params ({max_params})",
@@ -77,9 +102,11 @@ async def list_models(
             "passing each page's `next_cursor`",
             {"offset": offset, "max_offset": MAX_OFFSET},
         )
+    bench = BenchFilters(gpu, max_p95_ms, max_cost_per_mtok, pricing, measured)
     filters = ModelFilters(
-        task, author, license, min_params, max_params, q, include_removed, sort, limit, offset
-    )
+        task, author, license, min_params, max_params, q, include_removed, sort, limit, offset,
+        bench=bench if bench.active else None,
+    )  # fmt: skip
     if cursor is not None:
         if offset:
             raise BadRequest("give `cursor` or `offset`, not both", {"offset": offset})
@@ -113,8 +140,8 @@ def _next_cursor(filters: ModelFilters, listing: repository.Listing) -> str | No
 async def model_popularity(
     db: DatabaseDep,
     model_id: ModelId,
-    start: Annotated[dt.date | None, Query(description="First day (inclusive)")] = None,
-    end: Annotated[dt.date | None, Query(description="Last day (inclusive)")] = None,
+    start: Annotated[IsoDate | None, Query(description="First day (inclusive)")] = None,
+    end: Annotated[IsoDate | None, Query(description="Last day (inclusive)")] = None,
 ) -> PopularityPublic:
     if start is not None and end is not None and start > end:
         raise BadRequest(f"start ({start}) is after end ({end})", {"start": start, "end": end})

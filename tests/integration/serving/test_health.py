@@ -38,6 +38,7 @@ def test_openapi_documents_every_endpoint(client):
         "/recommendations",
         "/pareto",
         "/recommendations/query",
+        "/recommendations/choices",
     }
     for path, op in operations.items():
         assert op["summary"] and op["tags"], path
