@@ -194,3 +194,13 @@ def test_the_default_store_does_not_even_ask_for_the_version_on_every_query(
         conn.execute(insert(RecommendationVersion), [{"version": "v2", "active": True}])
     assert client.post(URL, json=query).headers["x-data-version"] == "v1"
     assert len(loads) == 1
+
+
+def test_only_the_latest_run_of_a_configuration_is_a_candidate(seeded):
+    # The seed measured configuration "a" twice (throughput 500, then 400 ten days later).
+    with seeded.connect() as conn:
+        frame = load_candidates(conn)
+    assert frame["result_key"].is_unique
+    latest = frame.set_index("result_key").loc["a"]
+    assert latest["throughput_per_gpu"] == 400.0
+    assert latest["cost_spot_per_million"] == 0.73  # the cost of that run
