@@ -1,4 +1,8 @@
-"""Dependency aliases: what a route may ask for, all owned by the app's lifespan."""
+"""Dependency aliases: what a route may ask for, all owned by the app's lifespan.
+
+They are `async def` on purpose: FastAPI runs a plain `def` dependency in the thread pool, a
+thread hop per dependency per request for what is an attribute lookup.
+"""
 
 from typing import Annotated
 
@@ -9,15 +13,15 @@ from serving.cache import CacheReader
 from serving.db import Database
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     return request.app.state.database
 
 
-def _cache(request: Request) -> CacheReader:
+async def _cache(request: Request) -> CacheReader:
     return request.app.state.cache
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
