@@ -113,14 +113,16 @@ def create_app(
     app.include_router(auth.router)
     reads = [Security(require(READ))]
     # Order matters: `/models/{id:path}/benchmarks` must be tried before `/models/{id:path}`.
-    app.include_router(benchmarks.router, dependencies=reads)
+    app.include_router(benchmarks.router, dependencies=reads, responses=errors.PROTECTED)
     app.include_router(
-        benchmark_requests.router, dependencies=[Security(require(REQUEST_BENCHMARKS))]
+        benchmark_requests.router,
+        dependencies=[Security(require(REQUEST_BENCHMARKS))],
+        responses=errors.PROTECTED,
     )
-    app.include_router(models.router, dependencies=reads)
-    app.include_router(gpus.router, dependencies=reads)
-    app.include_router(recommendations.router, dependencies=reads)
-    app.include_router(analytics.router, dependencies=reads)
-    app.include_router(web_choices.router, dependencies=reads)
+    app.include_router(models.router, dependencies=reads, responses=errors.PROTECTED)
+    app.include_router(gpus.router, dependencies=reads, responses=errors.PROTECTED)
+    app.include_router(recommendations.router, dependencies=reads, responses=errors.PROTECTED)
+    app.include_router(analytics.router, dependencies=reads, responses=errors.PROTECTED)
+    app.include_router(web_choices.router, dependencies=reads, responses=errors.PROTECTED)
     app.include_router(web.router)  # the pages: static, their data calls are authorised
     return app

@@ -120,8 +120,9 @@ class CacheReader:
     async def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+            # redis-py's pub/sub read can swallow the cancellation (seen about once in 300
+            # shutdowns): never let it hold the app's shutdown for ever.
+            await asyncio.wait({self._watcher}, timeout=1.0)
             self._watcher = None
 
     async def _read_version(self) -> None:

@@ -1,9 +1,10 @@
 """Schema pieces shared by the domains."""
 
-from datetime import UTC, datetime
-from typing import Annotated
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -13,3 +14,41 @@ def _to_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def _encodable(value: str) -> str:
+    # JSON's `\ud800` escape decodes to a lone surrogate, which no store or encoder accepts.
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+    return value
+
+
+# A string from a JSON body: well-formed Unicode (query strings cannot carry lone surrogates).
+Text = Annotated[str, AfterValidator(_encodable)]
+
+# PostgreSQL text cannot hold NUL: string parameters refuse it (422) instead of failing in the
+# driver (500). As a `pattern`, so the OpenAPI document says so too.
+NO_NUL = r"^[^\x00]*$"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?", re.DOTALL)
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also read `0` or `1.5e9` as Unix time: a typo must not become 1970-01-01.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATETIME.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2025-06-01T12:00:00Z")
+    return value
+
+
+# Query parameters: ISO 8601 text only (their OpenAPI format is `date` / `date-time`).
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]

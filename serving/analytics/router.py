@@ -25,11 +25,9 @@ from serving.analytics.trends import Baseline, Metric, change_pct, find_regressi
 from serving.deps import DatabaseDep
 from serving.errors import BadRequest, NotFound
 from serving.models import repository as models
+from serving.schemas import NO_NUL, IsoDate, IsoDatetime
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
-
-# PostgreSQL text cannot hold NUL: refuse it here (422) rather than fail in the driver (500).
-_NO_NUL = r"^[^\x00]*$"
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -39,12 +37,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range") from error
 
 
-Instant = Annotated[dt.datetime, AfterValidator(_utc)]
+Instant = Annotated[IsoDatetime, AfterValidator(_utc)]
 Task = Annotated[
-    str | None, Query(max_length=128, pattern=_NO_NUL, description="Task, e.g. lm-arena-chat")
+    str | None, Query(max_length=128, pattern=NO_NUL, description="Task, e.g. lm-arena-chat")
 ]
 GpuName = Annotated[
-    str | None, Query(max_length=64, pattern=_NO_NUL, description="Canonical GPU name, e.g. H100")
+    str | None, Query(max_length=64, pattern=NO_NUL, description="Canonical GPU name, e.g. H100")
 ]
 Since = Annotated[Instant | None, Query(description="Runs at or after (UTC if no offset)")]
 _RESPONSES = {**errors.BAD_REQUEST, **errors.INVALID, **errors.UNAVAILABLE}
@@ -59,12 +57,12 @@ _RESPONSES = {**errors.BAD_REQUEST, **errors.INVALID, **errors.UNAVAILABLE}
 async def trending(
     db: DatabaseDep,
     task: Annotated[
-        str | None, Query(max_length=128, pattern=_NO_NUL, description="Pipeline tag")
+        str | None, Query(max_length=128, pattern=NO_NUL, description="Pipeline tag")
     ] = None,
     metric: Literal["downloads", "likes"] = "downloads",
     window_days: Annotated[int, Query(ge=1, le=365, description="Days before `end`")] = 7,
     end: Annotated[
-        dt.date | None, Query(description="Last day of the window; default the newest snapshot")
+        IsoDate | None, Query(description="Last day of the window; default the newest snapshot")
     ] = None,
     rank_by: Annotated[
         Literal["absolute", "relative"], Query(description="Rank by growth or growth %")
@@ -112,7 +110,7 @@ async def metric_trends(
     db: DatabaseDep,
     model_id: Annotated[
         str,
-        Query(min_length=1, max_length=512, pattern=_NO_NUL, examples=["Qwen/Qwen3-14B"]),
+        Query(min_length=1, max_length=512, pattern=NO_NUL, examples=["Qwen/Qwen3-14B"]),
     ],
     metric: Metric = Metric.p95_latency,
     gpu: GpuName = None,
@@ -180,7 +178,7 @@ async def regressions(
     db: DatabaseDep,
     task: Task = None,
     gpu: GpuName = None,
-    model_id: Annotated[str | None, Query(max_length=512, pattern=_NO_NUL)] = None,
+    model_id: Annotated[str | None, Query(max_length=512, pattern=NO_NUL)] = None,
     metric: Annotated[Metric | None, Query(description="One metric; default all")] = None,
     threshold_pct: Annotated[
         float, Query(gt=0, le=1000, description="Worse by more than this %")

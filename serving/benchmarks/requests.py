@@ -20,7 +20,7 @@ from serving.deps import DatabaseDep
 from serving.errors import NotFound, Unavailable
 from serving.gpus import repository as gpus
 from serving.models import repository as models
-from serving.schemas import UtcDatetime
+from serving.schemas import Text, UtcDatetime
 
 router = APIRouter(tags=["benchmarks"])
 
@@ -33,11 +33,16 @@ RequestId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="As retur
 class BenchmarkRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt option must not be silently dropped
 
-    # No whitespace or control characters: ids have none, and PostgreSQL text refuses NUL.
-    model_id: str = Field(
-        min_length=1, max_length=512, pattern=r"^[^\s\x00-\x1f]+$", examples=["Qwen/Qwen3-14B"]
+    # No whitespace or control characters: ids have none, and PostgreSQL text refuses NUL. C1
+    # controls and U+FEFF are listed since `\s` differs between Rust's regex (U+0085 is space)
+    # and the ECMA-262 one OpenAPI clients use (U+FEFF is).
+    model_id: Text = Field(
+        min_length=1,
+        max_length=512,
+        pattern=r"^[^\s\x00-\x1f\x7f-\x9f\ufeff]+$",
+        examples=["Qwen/Qwen3-14B"],
     )
-    gpu: str = Field(
+    gpu: Text = Field(
         min_length=1,
         max_length=64,
         pattern=r"^[^\x00-\x1f]+$",
@@ -46,7 +51,7 @@ class BenchmarkRequestIn(BaseModel):
     )
     batch_size: int | None = Field(None, ge=1, le=4096)
     max_output_tokens: int | None = Field(None, ge=1, le=131_072)
-    note: str = Field("", max_length=500, description="Free text for whoever reads the results")
+    note: Text = Field("", max_length=500, description="Free text for whoever reads the results")
 
     def config(self) -> dict[str, int]:
         """The run's configuration: part of its identity for the idempotency rule."""
@@ -82,7 +87,13 @@ class BenchmarkRequestAccepted(BenchmarkRequestPublic):
     summary="Ask for a benchmark run of a model on a GPU",
     status_code=202,
     response_model=BenchmarkRequestAccepted,
-    responses={**errors.NOT_FOUND, **errors.INVALID, **_UNAVAILABLE},
+    responses={
+        **errors.NOT_FOUND,
+        **errors.INVALID,
+        **_UNAVAILABLE,
+        **errors.UNPARSABLE,
+        **errors.NOT_JSON,
+    },
 )
 async def request_benchmark(
     request: Request, response: Response, db: DatabaseDep, body: BenchmarkRequestIn

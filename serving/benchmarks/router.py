@@ -13,8 +13,11 @@ from serving.benchmarks.schemas import BenchmarkPublic, BenchmarksPublic, CostPu
 from serving.deps import DatabaseDep
 from serving.errors import NotFound
 from serving.models import repository as models
+from serving.schemas import NO_NUL
 
 router = APIRouter(tags=["benchmarks"])
+
+MAX_OFFSET = 1_000_000
 
 
 def to_public(row) -> BenchmarkPublic:
@@ -36,11 +39,16 @@ def to_public(row) -> BenchmarkPublic:
 )
 async def model_benchmarks(
     db: DatabaseDep,
-    model_id: Annotated[str, Path(description="Registry id; may contain `/`")],
-    task: Annotated[str | None, Query(description="Benchmark task, e.g. lm-arena-chat")] = None,
-    gpu: Annotated[str | None, Query(description="Canonical GPU name, e.g. H100")] = None,
+    model_id: Annotated[str, Path(pattern=NO_NUL, description="Registry id; may contain `/`")],
+    task: Annotated[
+        str | None, Query(pattern=NO_NUL, description="Benchmark task, e.g. lm-arena-chat")
+    ] = None,
+    gpu: Annotated[
+        str | None, Query(pattern=NO_NUL, description="Canonical GPU name, e.g. H100")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: PostgreSQL's OFFSET is a bigint, and no model has anywhere near this many results.
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> BenchmarksPublic:
     rows, count = await db.run(
         repository.list_results, model_id, task=task, gpu=gpu, limit=limit, offset=offset

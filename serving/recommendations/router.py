@@ -29,13 +29,20 @@ from serving.recommendations.schemas import (
     RankingQuery,
     RankingQueryPublic,
 )
+from serving.schemas import NO_NUL
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["recommendations"])
 
-Task = Annotated[str, Query(min_length=1, max_length=64, description="e.g. lm-arena-chat")]
-GpuName = Annotated[str, Query(min_length=1, max_length=64, description="e.g. H100")]
-Axis = Annotated[str, Query(min_length=1, max_length=32, description="A criterion, e.g. cost")]
+Task = Annotated[
+    str, Query(min_length=1, max_length=64, pattern=NO_NUL, description="e.g. lm-arena-chat")
+]
+GpuName = Annotated[
+    str, Query(min_length=1, max_length=64, pattern=NO_NUL, description="e.g. H100")
+]
+Axis = Annotated[
+    str, Query(min_length=1, max_length=32, pattern=NO_NUL, description="A criterion, e.g. cost")
+]
 _RESPONSES = {**errors.NOT_FOUND, **errors.INVALID, **errors.UNAVAILABLE}
 
 
@@ -51,7 +58,7 @@ async def ranking(
     task: Task,
     gpu: GpuName,
     profile: Annotated[
-        str, Query(min_length=1, max_length=64, description="e.g. latency-critical")
+        str, Query(min_length=1, max_length=64, pattern=NO_NUL, description="e.g. latency-critical")
     ] = "balanced",
 ) -> Response:
     requested = {"task": task, "gpu": gpu, "profile": profile}
@@ -77,7 +84,7 @@ async def pareto(
     "/recommendations/query",
     summary="Rank a task's candidates with your own weights and limits",
     response_model=RankingQueryPublic,
-    responses=_RESPONSES,
+    responses={**_RESPONSES, **errors.UNPARSABLE, **errors.NOT_JSON},
 )
 async def query(request: Request, db: DatabaseDep, body: RankingQuery) -> Response:
     store = getattr(request.app.state, "candidates", None)

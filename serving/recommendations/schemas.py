@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from assets.recommendations.criteria import CRITERIA
+from serving.schemas import Text
 
 _OPEN = ConfigDict(extra="allow")
 
@@ -91,7 +92,7 @@ class QueryConstraints(BaseModel):
     max_cost_per_million: float | None = Field(None, gt=0, allow_inf_nan=False)
     max_memory_gb: float | None = Field(None, gt=0, allow_inf_nan=False)
     min_quality: float | None = Field(None, gt=0, allow_inf_nan=False)
-    licenses: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    licenses: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(
         None, max_length=100
     )
     pricing: Literal["spot", "on_demand"] = "spot"
@@ -102,13 +103,22 @@ class RankingQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    task: str = Field(min_length=1, max_length=64, examples=["lm-arena-chat"])
-    gpus: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    task: Text = Field(min_length=1, max_length=64, examples=["lm-arena-chat"])
+    gpus: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(
         None, min_length=1, max_length=50, description="None: every GPU of the task"
     )
     weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
         examples=[{"throughput_per_gpu": 1.0, "latency_p95_ms": 1.0}],
         description=f"Criterion -> weight (>= 0, one at least > 0); criteria: {sorted(CRITERIA)}",
+        # What `_known_and_positive` checks, in the OpenAPI document too: known criteria only,
+        # one of them weighted above 0 (as `anyOf`, which generators can satisfy directly).
+        json_schema_extra={
+            "propertyNames": {"enum": sorted(CRITERIA)},
+            "anyOf": [
+                {"required": [name], "properties": {name: {"exclusiveMinimum": 0}}}
+                for name in sorted(CRITERIA)
+            ],
+        },
     )
     constraints: QueryConstraints = QueryConstraints()
     top_k: int = Field(20, ge=1, le=200)
