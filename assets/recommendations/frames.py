@@ -1,4 +1,4 @@
-"""The candidate matrix: one row per benchmark configuration (its latest run), criteria as columns.
+"""The candidate matrix: a row per benchmark configuration (its latest run), criteria as columns.
 
 Reads what the pipeline stored (results, their cost, model metadata) and shapes it for the
 ranking engine. Every value says where it came from (`provenance`).
@@ -16,7 +16,8 @@ BYTES_PER_WEIGHT = {"bfloat16": 2.0, "float16": 2.0, "fp8": 1.0, "int8": 1.0, "m
 # a configuration that was measured again is history, not another candidate.
 _QUERY = text(
     """
-    SELECT DISTINCT ON (r.result_key) r.result_key, r.task, r.model_id, r.gpu, r.num_gpus, r.source, r.engine,
+    SELECT DISTINCT ON (r.result_key)
+           r.result_key, r.task, r.model_id, r.gpu, r.num_gpus, r.source, r.engine,
            r.harness_version, r.measured_at, r.output_unit, r.concurrency, r.config, r.extra,
            coalesce(r.tpot_ms_p95, r.itl_ms_p95, r.e2e_ms_p95, r.e2e_ms_p50) AS latency_p95_ms,
            coalesce(r.tpot_ms_p50, r.itl_ms_p50, r.e2e_ms_p50) AS latency_p50_ms,
