@@ -32,6 +32,9 @@ unit: install
 bench: install
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_mcda.py
+	$(PY) bench/bench_serving.py
+	$(PY) bench/bench_catalog.py
+	$(PY) bench/bench_recovery.py
 
 clean:
 	rm -rf $(VENV) .modelcat
