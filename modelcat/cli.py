@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,12 +71,8 @@ def _run_job(job: str) -> None:
     from orchestration.definitions import defs
 
     started = time.perf_counter()
-    with DagsterInstance.get() as instance, console.status(f"running {job} ..."):
-        result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
+    with DagsterInstance.get() as instance:
+        result = _execute_with_progress(defs.resolve_job_def(job), instance)
     elapsed = time.perf_counter() - started
     table = Table("asset", "rows / result", title=f"{job}: {elapsed:.1f} s")
     for event in result.get_asset_materialization_events():
@@ -99,6 +96,44 @@ def _run_job(job: str) -> None:
                 cause = _root_cause(event.step_failure_data.error)
                 err.print(f"[red]{event.step_key} failed:[/] {cause}", soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _execute_with_progress(job_def, instance):
+    """Run the job in process (in a worker thread) with a progress bar over its steps, read from
+    the run's event log as the steps finish."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from dagster import DagsterEventType
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    run_id = str(uuid.uuid4())  # chosen here, so the event log can be read while it runs
+    finished = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE,
+                DagsterEventType.STEP_SKIPPED}  # fmt: skip
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with (
+        ThreadPoolExecutor(1) as pool,
+        Progress(*columns, console=console, transient=True) as progress,
+    ):
+        bar = progress.add_task(f"{job_def.name}: starting", total=len(job_def.graph.nodes))
+        future = pool.submit(
+            job_def.execute_in_process,
+            instance=instance,
+            raise_on_error=False,
+            run_id=run_id,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+        while not future.done():
+            time.sleep(0.5)
+            try:
+                steps = [e.step_key for e in instance.all_logs(run_id, of_type=finished)]
+            except Exception:  # noqa: BLE001 - the bar is cosmetic; a busy store retries next tick
+                continue
+            if steps:
+                progress.update(
+                    bar, completed=len(steps), description=f"{job_def.name}: {steps[-1]}"
+                )
+        return future.result()
 
 
 def _root_cause(error) -> str:
