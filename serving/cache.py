@@ -65,6 +65,7 @@ class CacheReader:
         self._down_until = 0.0
         self._down = False
         self._watcher: asyncio.Task | None = None
+        self._stopping = False
 
     @property
     def version(self) -> str | None:
@@ -118,12 +119,21 @@ class CacheReader:
         self._watcher = asyncio.create_task(self._watch(), name="cache-version-watcher")
 
     async def stop(self) -> None:
-        if self._watcher is not None:
+        """End the watcher. A cancellation alone is not enough: when it lands as the pub/sub
+        read's own timeout fires, redis-py turns it into a TimeoutError and the loop goes on (an
+        event loop would then wait for the task for ever at shutdown). The flag ends the loop at
+        its next turn, within `poll_s`."""
+        if self._watcher is None:
+            return
+        self._stopping = True
+        for _ in range(3):
             self._watcher.cancel()
-            # redis-py's pub/sub read can swallow the cancellation (seen about once in 300
-            # shutdowns): never let it hold the app's shutdown for ever.
-            await asyncio.wait({self._watcher}, timeout=1.0)
-            self._watcher = None
+            done, _ = await asyncio.wait({self._watcher}, timeout=self._poll_s + 1.0)
+            if done:
+                break
+        else:
+            logger.warning("the cache version watcher did not stop")
+        self._watcher = None
 
     async def _read_version(self) -> None:
         try:
@@ -143,11 +153,11 @@ class CacheReader:
         self._published_at = published_at
 
     async def _watch(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 async with self._client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(CHANNEL)
-                    while True:
+                    while not self._stopping:
                         # Re-read after subscribing (no switch is missed in between), after
                         # each announcement, and every poll_s in case messages were lost.
                         await self._read_version()

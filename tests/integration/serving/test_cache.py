@@ -1,13 +1,16 @@
 """The cache path: Redis first, the same bytes as the fallback, and either store down."""
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
+from redis.asyncio.client import PubSub
 
 from resources.cache import RedisResource, data_key
+from serving.cache import CacheReader, connect
 from serving.snapshots import hot_payloads
 from tests.integration.serving.seed import QWEN, RANKING, REMOVED, UNICODE
 
@@ -169,3 +172,29 @@ def test_both_down_is_503_not_500(make_client):
         "redis": False,
         "version": None,
     }
+
+
+def test_the_watcher_stops_even_when_redis_swallows_the_cancellation(redis_url, monkeypatch):
+    # A cancellation that lands as the pub/sub read's timeout fires comes out of redis-py as "no
+    # message": the watcher must still end, or the event loop waits for it at shutdown.
+    original = PubSub.get_message
+
+    async def swallowing(self, *args, **kwargs):
+        try:
+            return await original(self, *args, **kwargs)
+        except asyncio.CancelledError:
+            return None
+
+    monkeypatch.setattr(PubSub, "get_message", swallowing)
+
+    async def scenario() -> asyncio.Task:
+        client = connect(redis_url, 0.5)
+        reader = CacheReader(client, poll_s=0.2)
+        reader.start()
+        watcher = reader._watcher
+        await asyncio.sleep(0.3)  # subscribed, waiting in get_message
+        await asyncio.wait_for(reader.stop(), timeout=5)
+        await client.aclose()
+        return watcher
+
+    assert asyncio.run(scenario()).done()
