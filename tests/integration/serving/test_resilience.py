@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import redis
-import uvicorn
 from sqlalchemy import create_engine
 
 from resources.cache import RedisResource, data_key
@@ -27,12 +26,12 @@ from serving import cache
 from serving.app import create_app
 from serving.db import QUERY_TIMEOUT_S
 from serving.snapshots import hot_payloads
+from tests.integration.serving.live import serving
 from tests.integration.serving.seed import LLAMA, QWEN, seed
 from tests.support.throwaway import (
     Missing,
     ThrowawayPostgres,
     ThrowawayRedis,
-    free_port,
     unavailable,
 )
 
@@ -107,24 +106,11 @@ def api(stores: Stores) -> Iterator[str]:
     """The app in a real uvicorn server (lifespan on) on the throwaway stores; its base URL."""
     stores.heal()
     app = create_app(stores.postgres.url, stores.redis.url, settings=_settings())
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, lifespan="on", log_level="warning", access_log=False,
-        timeout_graceful_shutdown=2,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="resilience-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stores.heal()  # lets requests stuck on a paused store finish, so the server can stop
-        server.should_exit = True
-        thread.join(10)
+    with serving(app) as url:
+        try:
+            yield url
+        finally:
+            stores.heal()  # lets requests stuck on a paused store finish, so the server can stop
 
 
 @dataclass(frozen=True)
