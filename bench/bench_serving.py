@@ -32,7 +32,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import redis
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -42,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from resources.cache_keys import VERSION_KEY, data_key  # noqa: E402
 from resources.db.migrate import upgrade  # noqa: E402
 from resources.settings import Settings  # noqa: E402
+from serving.metrics import cache_counts, hit_ratio  # noqa: E402
 
 VENV = Path(sys.executable).parent
 PORT = 8711
@@ -293,31 +293,13 @@ def cache_ratios(before: str, after: str) -> dict[str, float | None]:
     Layers in order: whole responses (the edge), the reader's in-process LRU, Redis. A request
     is answered without PostgreSQL when any of them hits.
     """
-    b, a = _cache_counts(before), _cache_counts(after)
-    delta = {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a}
-
-    def ratio(hits: float, total: float) -> float | None:
-        return hits / total if total else None
-
-    layers = {
-        layer: ratio(
-            delta.get((layer, "hit"), 0), sum(v for k, v in delta.items() if k[0] == layer)
-        )
-        for layer in ("response", "memory", "redis")
-    }
+    b, a = cache_counts(before), cache_counts(after)
+    delta = {k: a[k] - b.get(k, 0.0) for k in a}
+    layers = {layer: hit_ratio(delta, layer) for layer in ("response", "memory", "redis")}
     reads = delta.get(("response", "hit"), 0) + delta.get(("response", "miss"), 0)
     hits = sum(delta.get((layer, "hit"), 0) for layer in ("response", "memory", "redis"))
-    layers["answered without PostgreSQL"] = ratio(hits, reads)
+    layers["answered without PostgreSQL"] = hits / reads if reads else None
     return layers
-
-
-def _cache_counts(exposition: str) -> dict[tuple[str, str], float]:
-    counts = {}
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == "catalog_cache_requests_total":
-                counts[(sample.labels["layer"], sample.labels["result"])] = sample.value
-    return counts
 
 
 def report(rows: list, ratios: dict, distinct: int) -> None:

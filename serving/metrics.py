@@ -193,18 +193,25 @@ def render() -> tuple[bytes, str]:
     return generate_latest(_EXPOSED), CONTENT_TYPE_LATEST
 
 
-def hit_ratio(text: str, layer: str | None = None) -> float | None:
-    """hit / (hit + miss) of `catalog_cache_requests_total` in an exposition `text`, for one
-    layer or all of them; None when there was no lookup."""
-    counts = {"hit": 0.0, "miss": 0.0}
+def cache_counts(text: str) -> dict[tuple[str, str], float]:
+    """`catalog_cache_requests_total` in an exposition `text`, as (layer, result) -> count."""
+    counts: dict[tuple[str, str], float] = {}
     for family in text_string_to_metric_families(text):
         if family.name != "catalog_cache_requests":
             continue
         for sample in family.samples:
-            if layer in (None, sample.labels["layer"]):
-                counts[sample.labels["result"]] += sample.value
-    lookups = counts["hit"] + counts["miss"]
-    return counts["hit"] / lookups if lookups else None
+            if sample.name == "catalog_cache_requests_total":
+                key = (sample.labels["layer"], sample.labels["result"])
+                counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+def hit_ratio(counts: dict[tuple[str, str], float], layer: str | None = None) -> float | None:
+    """hit / (hit + miss) over `cache_counts` (or a difference of two), for one layer or all of
+    them; None when there was no lookup."""
+    hits = sum(v for (lay, result), v in counts.items() if result == "hit" and layer in (None, lay))
+    lookups = sum(v for (lay, _), v in counts.items() if layer in (None, lay))
+    return hits / lookups if lookups else None
 
 
 class PrometheusResponse(PlainTextResponse):

@@ -176,16 +176,17 @@ catalog_rate_limited_total{client_kind="client"} 50.0
 
 
 def test_hit_ratio_reads_an_exposition():
-    assert metrics.hit_ratio(EXPOSITION) == 0.5
-    assert metrics.hit_ratio(EXPOSITION, "response") == 0.75
-    assert metrics.hit_ratio(EXPOSITION, "redis") == 0.0
-    assert metrics.hit_ratio(EXPOSITION, "memory") is None
-    assert metrics.hit_ratio("") is None
+    counts = metrics.cache_counts(EXPOSITION)
+    assert metrics.hit_ratio(counts) == 0.5
+    assert metrics.hit_ratio(counts, "response") == 0.75
+    assert metrics.hit_ratio(counts, "redis") == 0.0
+    assert metrics.hit_ratio(counts, "memory") is None
+    assert metrics.hit_ratio(metrics.cache_counts("")) is None
 
 
 def test_hit_ratio_reads_our_own_render():
     metrics.cache("response", True)
-    ratio = metrics.hit_ratio(metrics.render()[0].decode(), "response")
+    ratio = metrics.hit_ratio(metrics.cache_counts(metrics.render()[0].decode()), "response")
     assert ratio is not None and 0 < ratio <= 1
 
 
@@ -278,5 +279,5 @@ def test_multiprocess_mode_merges_every_worker(tmp_path):
     gpus = (f"{REQUESTS}_count", (("method", "GET"), ("route", "/gpus"), ("status", "200")))
     assert values[hits] == 2
     assert values[gpus] == 2
-    assert metrics.hit_ratio(text, "redis") == 1.0
+    assert metrics.hit_ratio(metrics.cache_counts(text), "redis") == 1.0
     assert values[("catalog_data_version_info", (("version", "v9"),))] == 1
