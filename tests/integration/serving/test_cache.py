@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode
@@ -197,4 +198,10 @@ def test_the_watcher_stops_even_when_redis_swallows_the_cancellation(redis_url, 
         await client.aclose()
         return watcher
 
-    assert asyncio.run(scenario()).done()
+    # In a thread: without the fix the event loop's own shutdown waits for the watcher for ever.
+    result: list[asyncio.Task] = []
+    runner = threading.Thread(target=lambda: result.append(asyncio.run(scenario())), daemon=True)
+    runner.start()
+    runner.join(timeout=15)
+    assert not runner.is_alive(), "the watcher kept running after stop()"
+    assert result and result[0].done()
