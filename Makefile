@@ -5,13 +5,22 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install up test lint validate unit integration bench clean
 
+PGLITE := tests/support/pglite
+PGLITE_STAMP := $(PGLITE)/node_modules/.installed
+
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml harness/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	# The harness is its own distribution (it runs in the GPU pod without the platform).
+	$(PY) -m pip install -q -e ".[dev,harness]" -e "./harness[transformers,nvml,s3,openai]"
 	touch $(STAMP)
+
+# PGlite with TimescaleDB: the real TimescaleDB the tests run against (versions: package-lock).
+$(PGLITE_STAMP): $(PGLITE)/package.json $(PGLITE)/package-lock.json
+	cd $(PGLITE) && npm ci --legacy-peer-deps --no-audit --no-fund --loglevel=error
+	touch $(PGLITE_STAMP)
 
 up: install
 	$(VENV)/bin/modelcat up
@@ -23,7 +32,7 @@ lint: install
 validate: install
 	$(VENV)/bin/dagster definitions validate -w workspace.yaml
 
-test: lint validate
+test: lint validate $(PGLITE_STAMP)
 	$(PY) -m pytest
 
 unit: install
