@@ -17,6 +17,7 @@ from resources.mode import store_urls
 from resources.settings import Settings, get_settings
 from serving import cache, errors, health, metrics
 from serving.analytics import router as analytics
+from serving.benchmarks import plan_router
 from serving.benchmarks import requests as benchmark_requests
 from serving.benchmarks import router as benchmarks
 from serving.db import Database, serving_engine
@@ -114,6 +115,7 @@ def create_app(
     reads = [Security(require(READ))]
     # Order matters: `/models/{id:path}/benchmarks` must be tried before `/models/{id:path}`.
     app.include_router(benchmarks.router, dependencies=reads, responses=errors.PROTECTED)
+    app.include_router(plan_router.router, dependencies=reads, responses=errors.PROTECTED)
     app.include_router(
         benchmark_requests.router,
         dependencies=[Security(require(REQUEST_BENCHMARKS))],

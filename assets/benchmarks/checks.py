@@ -1,8 +1,11 @@
-"""Data-quality checks on `benchmark_results`."""
+"""Data-quality checks on `benchmark_results` and the benchmark plan."""
 
 import dagster as dg
 
+from assets.benchmarks import store
+from assets.benchmarks.roofline import check_rows
 from resources.database import DatabaseResource
+from resources.settings import get_settings
 
 
 @dg.asset_check(asset="published_benchmarks", description="Latency percentiles are ordered "
@@ -33,3 +36,51 @@ def model_quality_is_consistent(database: DatabaseResource) -> dg.AssetCheckResu
     total = database.scalar("SELECT count(*) FROM model_quality")
     return dg.AssetCheckResult(passed=total > 0 and bad == 0,
                                metadata={"rows": total, "inconsistent_rows": bad})  # fmt: skip
+
+
+@dg.asset_check(asset="published_benchmarks", description="Every measured decode rate in "
+                "`benchmark_results` (imported and own) is below the memory-bandwidth roofline of "
+                "its GPU (assets/benchmarks/roofline.py); rows of unknown size or bandwidth are "
+                "skipped and counted.")  # fmt: skip
+def benchmark_results_below_roofline(database: DatabaseResource) -> dg.AssetCheckResult:
+    with database.begin() as conn:
+        rows = store.token_results(conn)
+        summary = check_rows(
+            rows,
+            store.bandwidths(conn),
+            store.catalog_params(conn),
+            get_settings().benchmark_roofline_tolerance,
+        )
+    return dg.AssetCheckResult(
+        passed=summary.failed == 0,
+        metadata={
+            "rows": len(rows),
+            "passed": summary.passed,
+            "failed": summary.failed,
+            "skipped": dg.MetadataValue.json(dict(summary.skipped)),
+            "max_share_of_roofline": summary.max_utilisation,
+            "violations": dg.MetadataValue.json(list(summary.violations[:20])),
+        },
+    )
+
+
+@dg.asset_check(asset="benchmark_plan", description="Planned runs fit the budget (GPU-hours and "
+                "dollars at spot) and every planned run has a cost estimate.")  # fmt: skip
+def benchmark_plan_within_budget(database: DatabaseResource) -> dg.AssetCheckResult:
+    settings = get_settings()
+    with database.begin() as conn:
+        planned = store.planned_items(conn)
+    hours = sum(p["est_gpu_hours"] or 0 for p in planned)
+    usd = sum(p["est_usd_spot"] or 0 for p in planned)
+    unestimated = sum(p["est_usd_spot"] is None for p in planned)
+    return dg.AssetCheckResult(
+        passed=hours <= settings.benchmark_budget_gpu_hours
+        and usd <= settings.benchmark_budget_usd
+        and unestimated == 0,
+        metadata={
+            "planned": len(planned),
+            "est_gpu_hours": hours,
+            "est_usd_spot": usd,
+            "without_estimate": unestimated,
+        },  # fmt: skip
+    )

@@ -1,0 +1,212 @@
+"""Sensors: planned and on-demand benchmark runs in, their outcome back, regression alerts.
+
+The request queue is a Redis stream with a consumer group (`resources.benchmark_queue`). The
+sensor acknowledges an entry only one tick after it asked for the run: Dagster stores a tick's
+cursor together with its run requests, so the ids in the cursor are exactly the entries whose run
+requests were stored. If a tick dies before that, its entries stay pending, are claimed again
+later, and the run key (the request id) keeps Dagster from running one request twice.
+"""
+
+import contextlib
+import json
+
+import dagster as dg
+
+from assets.benchmarks import store
+from assets.benchmarks.run_assets import BenchmarkRunConfig, engine_version
+from assets.benchmarks.runs import BENCHMARK_GPUS, InvalidRunConfig, config_from_request
+from assets.common.partitions import models_partitions
+from orchestration.jobs import benchmark_run_job
+from resources import benchmark_queue as queue
+from resources.cache import RedisResource
+from resources.database import DatabaseResource
+from resources.settings import get_settings
+
+REQUEST_TAG = "catalog/benchmark-request"
+PLAN_TAG = "catalog/benchmark-plan-reason"
+CONSUMER = "dagster-benchmark-sensor"
+BATCH = 20
+# Checks whose failure on a finished run is worth an alert.
+ALERT_CHECKS = ("benchmark_run_no_regression", "benchmark_run_below_roofline")
+
+
+def run_request_for(request: queue.QueuedRequest) -> dg.RunRequest:
+    """The run of one queued request; InvalidRunConfig when it cannot be run."""
+    if request.gpu not in BENCHMARK_GPUS:
+        raise InvalidRunConfig(
+            f"no benchmark pool for GPU {request.gpu!r}; pools: {', '.join(BENCHMARK_GPUS)}"
+        )
+    work = config_from_request(request.config)
+    try:  # the same validation the run itself applies, before a run is created
+        config = BenchmarkRunConfig(**work, request_id=request.id)
+    except ValueError as error:
+        raise InvalidRunConfig(str(error)) from error
+    return dg.RunRequest(
+        run_key=request.id,
+        partition_key=dg.MultiPartitionKey({"model": request.model_id, "gpu": request.gpu}),
+        run_config=dg.RunConfig(ops={"benchmark_runs": config}),
+        tags={REQUEST_TAG: request.id, "catalog/requested-by": request.requested_by},
+    )
+
+
+@dg.sensor(
+    job=benchmark_run_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs each benchmark request queued by the API (POST /benchmarks/requests) once.",
+)
+def benchmark_request_sensor(
+    context: dg.SensorEvaluationContext, cache: RedisResource
+) -> dg.SensorResult:
+    client = cache.client
+    queue.ensure_group(client)
+    issued = json.loads(context.cursor)["issued"] if context.cursor else []
+    if issued:  # the previous tick's run requests are stored: those entries are done
+        queue.ack(client, *issued)
+    requests = queue.claim_batch(client, CONSUMER, BATCH)
+    runs: list[dg.RunRequest] = []
+    new_models: set[str] = set()
+    known = set(context.instance.get_dynamic_partitions(models_partitions.name))
+    for request in requests:
+        try:
+            runs.append(run_request_for(request))
+        except InvalidRunConfig as error:
+            context.log.warning(f"benchmark request {request.id} refused: {error}")
+            _report(client, request.id, "failed", str(error))
+            queue.ack(client, request.entry_id)
+            continue
+        if request.model_id not in known:
+            new_models.add(request.model_id)
+        _report(client, request.id, "running")
+    return dg.SensorResult(
+        run_requests=runs,
+        dynamic_partitions_requests=(
+            [models_partitions.build_add_request(sorted(new_models))] if new_models else []
+        ),
+        cursor=json.dumps({"issued": [r.entry_id for r in requests]}),
+    )
+
+
+@dg.sensor(
+    job=benchmark_run_job,
+    minimum_interval_seconds=300,
+    # Off until someone turns it on: every run it starts rents a GPU.
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Runs the planned items of `benchmark_plan` (status planned), each revision and "
+    "engine version once.",
+)
+def benchmark_plan_sensor(
+    context: dg.SensorEvaluationContext, database: DatabaseResource
+) -> dg.SensorResult:
+    with database.begin() as conn:
+        planned = store.planned_items(conn)
+    engine = engine_version(get_settings())
+    known = set(context.instance.get_dynamic_partitions(models_partitions.name))
+    runs = []
+    for item in planned:
+        config = BenchmarkRunConfig(**item["config"], num_gpus=item["num_gpus"],
+                                    revision=item["revision"])  # fmt: skip
+        runs.append(
+            dg.RunRequest(
+                # Once per revision and engine version: a re-plan of the same work is not rerun.
+                run_key=":".join(
+                    (
+                        "plan",
+                        item["model_id"],
+                        item["gpu"],
+                        item["config_key"],
+                        item["revision"] or "",
+                        engine or "",
+                    )
+                ),  # fmt: skip
+                partition_key=dg.MultiPartitionKey({"model": item["model_id"], "gpu": item["gpu"]}),
+                run_config=dg.RunConfig(ops={"benchmark_runs": config}),
+                tags={PLAN_TAG: item["reason"]},
+            )
+        )
+    new_models = sorted({item["model_id"] for item in planned} - known)
+    return dg.SensorResult(
+        run_requests=runs,
+        dynamic_partitions_requests=(
+            [models_partitions.build_add_request(new_models)] if new_models else []
+        ),
+    )
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[benchmark_run_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks the benchmark request of a successful run as succeeded.",
+)
+def benchmark_request_succeeded(
+    context: dg.RunStatusSensorContext, cache: RedisResource
+) -> dg.SkipReason | None:
+    return _finish(context, cache, "succeeded", None)
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[benchmark_run_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks the benchmark request of a failed run as failed, with the reason.",
+)
+def benchmark_request_failed(
+    context: dg.RunFailureSensorContext, cache: RedisResource
+) -> dg.SkipReason | None:
+    return _finish(context, cache, "failed", failure_reason(context))
+
+
+def failure_reason(context: dg.RunFailureSensorContext) -> str:
+    """The failed step's own reason (a `dg.Failure` description, else its error)."""
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return data.user_failure_data.description
+        if data.error is not None:
+            return data.error.message.strip()
+    return context.failure_event.message or "the benchmark run failed"
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[benchmark_run_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (a warning in the sensor log) on benchmark runs whose regression or "
+    "roofline check failed.",
+)
+def benchmark_regression_alert(context: dg.RunStatusSensorContext) -> dg.SkipReason:
+    alerts = failed_alert_checks(context.instance, context.dagster_run.run_id)
+    for alert in alerts:
+        context.log.warning(alert)
+    return dg.SkipReason("; ".join(alerts) if alerts else "no regression")
+
+
+def failed_alert_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """One line per alerting check that failed in the run, with its severity and partition."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    alerts = []
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.check_name in ALERT_CHECKS and not evaluation.passed:
+            details = {k: v.value for k, v in evaluation.metadata.items()}
+            alerts.append(
+                f"{evaluation.severity.value} {evaluation.check_name} on "
+                f"{evaluation.asset_key.to_user_string()} (run {run_id}): {json.dumps(details)}"
+            )
+    return alerts
+
+
+def _finish(context, cache: RedisResource, status: queue.Status, error: str | None):
+    request_id = context.dagster_run.tags.get(REQUEST_TAG)
+    if request_id is None:
+        return dg.SkipReason("not an on-demand request")
+    _report(cache.client, request_id, status, error)
+    return None
+
+
+def _report(client, request_id: str, status: queue.Status, error: str | None = None) -> None:
+    # An expired (30 days) or deleted request has nobody waiting for its status.
+    with contextlib.suppress(KeyError):
+        queue.set_status(client, request_id, status, error=error)
