@@ -3,8 +3,11 @@
 Registered on the main app by `modelcat.cli`. Errors are one line on stderr and exit status 1.
 """
 
+import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -18,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: other commands need not load the SDK
     from pydantic import BaseModel
 
     from modelcat.sdk import CatalogClient
+    from modelcat.sdk.types import Lineage
 
 models_app = typer.Typer(help="ML models in the catalog (through the API).", no_args_is_help=True)
 benchmarks_app = typer.Typer(help="On-demand benchmark runs (through the API).",
@@ -89,30 +93,74 @@ def _number(value: float | None, digits: int = 3) -> str:
     )
 
 
+_COUNT = re.compile(r"(\d+(?:\.\d+)?)([kmbt]?)", re.IGNORECASE)
+_SCALE = {"": 1, "k": 10**3, "m": 10**6, "b": 10**9, "t": 10**12}
+
+
+def parameter_count(text: str) -> int:
+    """`7B` -> 7,000,000,000; `350M`, `1.5b`, `70k` and plain integers too (underscores and
+    commas as digit separators). Raises ValueError for anything else."""
+    match = _COUNT.fullmatch(text.strip().replace("_", "").replace(",", ""))
+    if match is None:
+        raise ValueError(f"{text!r} is not a parameter count (e.g. 7B, 350M, 1.5B, 8000000000)")
+    return int(Decimal(match[1]) * _SCALE[match[2].lower()])
+
+
+def _count_option(name: str, text: str | None) -> int | None:
+    try:
+        return None if text is None else parameter_count(text)
+    except ValueError as error:
+        _fail(f"{name}: {error}")
+
+
+def _instant_option(name: str, text: str | None) -> dt.datetime | None:
+    try:
+        return None if text is None else dt.datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"{name}: {text!r} is not an ISO 8601 date or date-time (e.g. 2025-06-01)")
+
+
 @models_app.command("search")
 def models_search(
     task: str = typer.Option(None, help="Pipeline tag, e.g. text-generation."),
     author: str = typer.Option(None),
     license: str = typer.Option(None),
-    min_params: int = typer.Option(None, help="At least this many parameters."),
-    max_params: int = typer.Option(None, help="At most this many parameters."),
+    source: Annotated[
+        list[str] | None, typer.Option(help="Registry, e.g. hf-hub (repeatable).")
+    ] = None,
+    gated: Annotated[
+        bool | None, typer.Option("--gated/--open", help="Only gated, or only open, models.")
+    ] = None,
+    updated_since: str = typer.Option(
+        None, help="Changed in its registry on or after (ISO date or date-time, UTC)."
+    ),
+    min_params: str = typer.Option(None, help="At least this many parameters (e.g. 7B, 350M)."),
+    max_params: str = typer.Option(None, help="At most this many parameters (e.g. 70B)."),
     q: str = typer.Option(None, "-q", "--query", help="Substring of the id (case-insensitive)."),
+    include_removed: bool = typer.Option(False, help="Also models the registry no longer lists."),
     limit: int = typer.Option(20, min=1, max=500),
     api_url: ApiUrl = None,
     json: Json = False,
 ) -> None:
     """Find models, most downloaded first."""
-    filters = {"task": task, "author": author, "license": license, "min_params": min_params,
-               "max_params": max_params, "q": q}  # fmt: skip
+    filters = {
+        "task": task, "author": author, "license": license, "source": source or None,
+        "gated": gated, "updated_since": _instant_option("--updated-since", updated_since),
+        "min_params": _count_option("--min-params", min_params),
+        "max_params": _count_option("--max-params", max_params), "q": q,
+        "include_removed": include_removed or None,
+    }  # fmt: skip
     with _api_errors(), _client(api_url) as api:
         page = api.list_models(limit=limit, **{k: v for k, v in filters.items() if v is not None})
     if json:
         return _print_json(page)
-    table = Table("id", "task", "parameters", "downloads", "likes", "license",
+    table = Table("id", "task", "parameters", "downloads", "likes", "license", "source",
                   title=f"{len(page.data)} of {page.count} models")  # fmt: skip
     for m in page.data:
-        table.add_row(m.id, m.pipeline_tag or "", _number(m.num_parameters),
-                      _number(m.downloads), _number(m.likes), m.license or "")  # fmt: skip
+        marks = " (gated)" * m.gated + " (removed)" * (m.removed_at is not None)
+        table.add_row(escape(m.id) + marks, m.pipeline_tag or "", _number(m.num_parameters),
+                      _number(m.downloads), _number(m.likes), m.license or "",
+                      m.source)  # fmt: skip
     console.print(table)
 
 
@@ -125,11 +173,14 @@ def models_show(model_id: str, api_url: ApiUrl = None, json: Json = False) -> No
         return _print_json(model)
     facts = Table.grid(padding=(0, 2))
     for name in ("author", "pipeline_tag", "license", "num_parameters", "downloads", "likes",
-                 "library_name", "last_modified"):  # fmt: skip
+                 "library_name", "gated", "source", "sha", "last_modified", "first_seen",
+                 "updated_at", "removed_at"):  # fmt: skip
         value = getattr(model, name)
-        facts.add_row(name, _number(value) if isinstance(value, int) else str(value or ""))
+        shown = _number(value) if type(value) is int else "" if value is None else str(value)
+        facts.add_row(name, escape(shown))
     console.print(f"[bold]{escape(model.id)}[/]")
     console.print(facts)
+    _print_lineage(model.lineage)
     table = Table("task", "gpu", "configurations", "best output/s per GPU", "ITL p95 ms",
                   "last measured", title="benchmarks")  # fmt: skip
     for s in model.benchmarks_summary:
@@ -137,6 +188,21 @@ def models_show(model_id: str, api_url: ApiUrl = None, json: Json = False) -> No
         table.add_row(s.task, s.gpu, str(s.configurations), _number(s.best_throughput_per_gpu),
                       itl, f"{s.last_measured_at:%Y-%m-%d}")  # fmt: skip
     console.print(table if model.benchmarks_summary else "no benchmark results yet")
+
+
+def _print_lineage(lineage: "Lineage") -> None:
+    for base in lineage.base_models:
+        how = f" ({base.relation})" if base.relation else ""
+        where = "" if base.in_catalog else " [dim](not in the catalog)[/]"
+        console.print(f"base model: {escape(base.id)}{how}{where}")
+    if not lineage.children_count:
+        return
+    title = f"{len(lineage.children)} of {lineage.children_count} children"
+    table = Table("child", "relation", "task", "downloads", title=title)
+    for child in lineage.children:
+        table.add_row(escape(child.id), child.relation or "", child.pipeline_tag or "",
+                      _number(child.downloads))  # fmt: skip
+    console.print(table)
 
 
 def _weights(text: str) -> dict[str, float]:

@@ -16,10 +16,19 @@ class ModelFilters(TypedDict, total=False):
     task: str
     author: str
     license: str
+    source: str | list[str]  # a registry (`hf-hub`, `manifest`, ...), or several
+    gated: bool
+    updated_since: dt.date | dt.datetime  # changed in its registry at or after (UTC if naive)
     min_params: int
     max_params: int
     q: str
     include_removed: bool
+    # Benchmark results: one latest measurement must meet every limit given.
+    gpu: str
+    max_p95_ms: float
+    max_cost_per_mtok: float
+    pricing: Literal["spot", "on_demand"]
+    measured: bool
     sort: str  # downloads, -downloads (default), likes, -likes, last_modified, id, ...
     limit: int
 
@@ -63,7 +72,10 @@ def _model_path(model_id: str, suffix: str = "") -> str:
 def models(
     cursor: str | None = None, offset: int | None = None, **filters: Unpack[ModelFilters]
 ) -> Call[t.ModelsPage]:
-    return Call("GET", "/models", t.ModelsPage, query(**filters, cursor=cursor, offset=offset))
+    params = query(**filters, cursor=cursor, offset=offset)
+    if isinstance(params.get("source"), list):  # the API takes several as one comma list
+        params["source"] = ",".join(params["source"])
+    return Call("GET", "/models", t.ModelsPage, params)
 
 
 def model(model_id: str) -> Call[t.ModelDetail]:

@@ -57,10 +57,32 @@ class BenchmarkSummary(Schema):
     last_measured_at: dt.datetime
 
 
+class BaseModelLink(Schema):
+    id: str
+    # adapter | finetune | merge | quantized (plain text: a newer server may add one); None:
+    # the registry names the base without saying how.
+    relation: str | None
+    in_catalog: bool
+
+
+class ChildModel(Schema):
+    id: str
+    relation: str | None
+    pipeline_tag: str | None
+    downloads: int | None
+
+
+class Lineage(Schema):
+    base_models: list[BaseModelLink]
+    children: list[ChildModel]  # the most downloaded; `children_count` counts them all
+    children_count: int
+
+
 class ModelDetail(Model):
-    """A model's page: its metadata and a benchmark summary per task and GPU."""
+    """A model's page: its metadata, lineage and a benchmark summary per task and GPU."""
 
     extra: dict[str, Any]
+    lineage: Lineage
     benchmarks_summary: list[BenchmarkSummary]
 
 

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query
-from pydantic import AfterValidator
 
 from serving import errors
 from serving.analytics import repository
@@ -25,19 +24,11 @@ from serving.analytics.trends import Baseline, Metric, change_pct, find_regressi
 from serving.deps import DatabaseDep
 from serving.errors import BadRequest, NotFound
 from serving.models import repository as models
-from serving.schemas import NO_NUL, IsoDate, IsoDatetime
+from serving.schemas import NO_NUL, Instant, IsoDate
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    try:
-        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    except OverflowError as error:  # e.g. 0001-01-01T00:00+14:00 is before year 1 in UTC
-        raise ValueError("is out of range") from error
-
-
-Instant = Annotated[IsoDatetime, AfterValidator(_utc)]
 Task = Annotated[
     str | None, Query(max_length=128, pattern=NO_NUL, description="Task, e.g. lm-arena-chat")
 ]

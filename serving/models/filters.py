@@ -90,16 +90,49 @@ class ModelFilters:
     offset: int = 0
     after: Cursor | None = None
     bench: BenchFilters | None = None
+    # Registry names (`models.source`), canonical: see `source_names`. Empty: every source.
+    sources: tuple[str, ...] = ()
+    gated: bool | None = None
+    # The registry's last change (`last_modified`, the Hub's "Updated") at or after this.
+    updated_since: dt.datetime | None = None
 
     def digest(self) -> str:
         """What a cursor remembers of the query: every filter, not the sort or the page size."""
-        key = [
+        key: list[Any] = [
             self.task, self.author, self.license, self.min_params, self.max_params, self.q,
             self.include_removed,
         ]  # fmt: skip
-        if self.bench is not None:  # appended only when set: older cursors stay valid
+        # The later filters are appended only when set: cursors issued before them stay valid.
+        if self.bench is not None:
             key.append(list(astuple(self.bench)))
+        registry = {"sources": list(self.sources), "gated": self.gated,
+                    "updated_since": self.updated_since}  # fmt: skip
+        if any(v not in (None, []) for v in registry.values()):
+            key.append(registry)
         return hashlib.blake2b(orjson.dumps(key), digest_size=6).hexdigest()
+
+
+MAX_SOURCES = 20
+# `source`: a comma list of up to MAX_SOURCES names (a name longer than the column's 64
+# characters is not refused: it matches nothing).
+MAX_SOURCE_TEXT = 1_000
+
+
+def source_names(text: str) -> tuple[str, ...]:
+    """`source=hf-hub, manifest` as the sorted distinct names ("hf-hub", "manifest").
+
+    A comma list rather than a repeated parameter: every other filter is one value, and a
+    repeated key would silently keep only its last value there. Sorted, so the same sources in
+    another order are the same listing (and continue the same cursor). Raises ValueError for an
+    empty name or more than MAX_SOURCES names.
+    """
+    names = [name.strip() for name in text.split(",")]
+    if any(not name for name in names):
+        raise ValueError("source names must not be empty (e.g. source=hf-hub,manifest)")
+    unique = tuple(sorted(set(names)))
+    if len(unique) > MAX_SOURCES:
+        raise ValueError(f"at most {MAX_SOURCES} sources, not {len(unique)}")
+    return unique
 
 
 class CursorError(ValueError):

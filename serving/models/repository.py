@@ -64,6 +64,12 @@ def _conditions(f: ModelFilters) -> list[ColumnElement[bool]]:
         conditions.append(MlModel.num_parameters <= f.max_params)
     if f.q:
         conditions.append(MlModel.id.ilike(contains_pattern(f.q), escape=LIKE_ESCAPE))
+    if f.sources:
+        conditions.append(MlModel.source.in_(f.sources))
+    if f.gated is not None:
+        conditions.append(MlModel.gated == f.gated)
+    if f.updated_since is not None:
+        conditions.append(MlModel.last_modified >= f.updated_since)
     if f.bench is not None and f.bench.active:
         conditions.append(_benchmarked(f.bench))
     return conditions
@@ -140,7 +146,12 @@ def _count_upto(conn: Connection, conditions: list, cap: int) -> int:
 
 def _estimate(conn: Connection, conditions: list) -> int:
     """The planner's row estimate for the filters (from the statistics ANALYZE keeps)."""
-    compiled = select(MlModel.id).where(*conditions).compile(dialect=conn.dialect)
+    # render_postcompile: an IN list (`source`) is otherwise a placeholder only SQLAlchemy expands.
+    compiled = (
+        select(MlModel.id)
+        .where(*conditions)
+        .compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    )
     plan = conn.exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params
     ).scalar_one()

@@ -17,6 +17,7 @@ from serving.errors import BadRequest, NotFound
 from serving.models import pages, repository
 from serving.models.filters import (
     MAX_OFFSET,
+    MAX_SOURCE_TEXT,
     BenchFilters,
     CursorError,
     ModelFilters,
@@ -24,9 +25,10 @@ from serving.models.filters import (
     Sort,
     decode_cursor,
     encode_cursor,
+    source_names,
 )
 from serving.models.schemas import ModelPage, ModelPublic, ModelsPublic, PopularityPublic
-from serving.schemas import NO_NUL, IsoDate
+from serving.schemas import NO_NUL, Instant, IsoDate
 
 router = APIRouter(tags=["models"])
 
@@ -58,6 +60,28 @@ async def list_models(
     include_removed: Annotated[
         bool, Query(description="Include models the registry no longer lists")
     ] = False,
+    source: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_SOURCE_TEXT,
+            pattern=NO_NUL,
+            description="Registry the model came from (`hf-hub`, `manifest`, ...), or a comma "
+            "list of several",
+            examples=["hf-hub,manifest"],
+        ),
+    ] = None,
+    gated: Annotated[
+        bool | None,
+        Query(description="true: only gated models (access is granted on request); false: open"),
+    ] = None,
+    updated_since: Annotated[
+        Instant | None,
+        Query(
+            description="Changed in its registry (`last_modified`) at or after this ISO 8601 "
+            "date or date-time (UTC if no offset); models without a date are left out",
+            examples=["2025-06-01T00:00:00Z"],
+        ),
+    ] = None,
     gpu: Annotated[
         str | None,
         Query(max_length=64, pattern=NO_NUL, description="Benchmarked on this GPU, e.g. H100"),
@@ -90,7 +114,8 @@ async def list_models(
     so page 1,000 costs what page 1 does. `offset` still works for shallow pages.
 
     `gpu`, `max_p95_ms` and `max_cost_per_mtok` keep models with one latest benchmark result
-    that meets them all (p95: the task's latency metric, as the recommendations define it)."""
+    that meets them all (p95: the task's latency metric, as the recommendations define it).
+    Removed models (no longer listed by their registry) are hidden unless `include_removed`."""
     if min_params is not None and max_params is not None and min_params > max_params:
         raise BadRequest(
             f"min_params ({min_params}) must not exceed max_params ({max_params})",
@@ -102,10 +127,15 @@ async def list_models(
             "passing each page's `next_cursor`",
             {"offset": offset, "max_offset": MAX_OFFSET},
         )
+    try:
+        sources = () if source is None else source_names(source)
+    except ValueError as error:
+        raise BadRequest(f"source: {error}", {"source": source}) from None
     bench = BenchFilters(gpu, max_p95_ms, max_cost_per_mtok, pricing, measured)
     filters = ModelFilters(
         task, author, license, min_params, max_params, q, include_removed, sort, limit, offset,
-        bench=bench if bench.active else None,
+        bench=bench if bench.active else None, sources=sources, gated=gated,
+        updated_since=updated_since,
     )  # fmt: skip
     if cursor is not None:
         if offset:
@@ -143,6 +173,9 @@ async def model_popularity(
     start: Annotated[IsoDate | None, Query(description="First day (inclusive)")] = None,
     end: Annotated[IsoDate | None, Query(description="Last day (inclusive)")] = None,
 ) -> PopularityPublic:
+    """One point per day on record, oldest first. Without `start`/`end`, the whole history:
+    no cap, so a backfilled export (the Hub's: 721 days) comes back in one answer of a few
+    tens of kilobytes."""
     if start is not None and end is not None and start > end:
         raise BadRequest(f"start ({start}) is after end ({end})", {"start": start, "end": end})
     points = await db.run(repository.popularity, model_id, start, end)
@@ -153,7 +186,7 @@ async def model_popularity(
 
 @router.get(
     "/models/{model_id:path}",
-    summary="A model's page: metadata and a benchmark summary per GPU",
+    summary="A model's page: metadata, lineage and a benchmark summary per GPU",
     response_model=ModelPage,
     responses={**errors.NOT_FOUND, **errors.UNAVAILABLE},
 )

@@ -1,10 +1,11 @@
-"""Models: the listing entry, the model page, popularity."""
+"""Models: the listing entry, the model page (with its lineage), popularity."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from serving.models.lineage import CHILDREN_SHOWN
 from serving.schemas import UtcDatetime
 
 
@@ -60,8 +61,38 @@ class BenchmarkSummary(BaseModel):
     last_measured_at: UtcDatetime
 
 
+Relation = Literal["adapter", "finetune", "merge", "quantized"]
+
+
+class BaseModelLink(BaseModel):
+    id: str = Field(examples=["Qwen/Qwen3-14B-Base"])
+    relation: Relation | None = Field(
+        description="How this model derives from it, as the registry tags it; null: not stated"
+    )
+    in_catalog: bool = Field(description="The catalog has a page for it (it may be removed)")
+
+
+class ChildModel(BaseModel):
+    id: str = Field(examples=["Qwen/Qwen3-14B-AWQ"])
+    relation: Relation | None = Field(
+        description="How it derives from this model, as the registry tags it; null: not stated"
+    )
+    pipeline_tag: str | None
+    downloads: int | None
+
+
+class Lineage(BaseModel):
+    base_models: list[BaseModelLink] = Field(description="The models this one derives from")
+    children: list[ChildModel] = Field(
+        description=f"Listed models deriving from this one (fine-tunes, quantizations, adapters, "
+        f"merges): the {CHILDREN_SHOWN} most downloaded"
+    )
+    children_count: int = Field(description="All listed children, shown or not")
+
+
 class ModelPage(ModelPublic):
     extra: dict[str, Any]
+    lineage: Lineage
     benchmarks_summary: list[BenchmarkSummary]
 
 

@@ -12,8 +12,10 @@ const timing = document.getElementById("timing");
 const more = document.getElementById("more");
 
 // Form fields that map 1:1 onto API parameters (the params in billions are converted).
-const DIRECT = ["q", "task", "author", "license", "gpu", "max_p95_ms", "max_cost_per_mtok",
-  "pricing", "sort"];
+const DIRECT = ["q", "task", "author", "license", "source", "gated", "updated_since", "gpu",
+  "max_p95_ms", "max_cost_per_mtok", "pricing", "sort"];
+// Checkboxes sent as `name=true` when ticked.
+const FLAGS = ["measured", "include_removed"];
 const DEFAULTS = { sort: "-downloads", pricing: "spot" };
 const BILLION = 1e9;
 
@@ -34,7 +36,7 @@ function params() {
     const value = parseFloat(data.get(field));
     if (Number.isFinite(value) && value >= 0) out[param] = Math.round(value * BILLION);
   }
-  if (data.get("measured")) out.measured = "true";
+  for (const name of FLAGS) if (data.get(name)) out[name] = "true";
   return out;
 }
 
@@ -47,7 +49,7 @@ function fillForm(search) {
     const value = query.get(param);
     form.elements[field].value = value ? String(Number(value) / BILLION) : "";
   }
-  form.elements.measured.checked = query.get("measured") === "true";
+  for (const name of FLAGS) form.elements[name].checked = query.get(name) === "true";
 }
 
 function syncUrl(query) {
@@ -59,6 +61,7 @@ function row(m) {
   const href = `/ui/models/${modelPath(m.id)}`;
   return el("tr", {},
     el("td", { class: "model", title: m.id }, el("a", { href }, m.id),
+      m.gated ? el("span", { class: "chip muted" }, "gated") : null,
       m.removed_at ? el("span", { class: "chip muted" }, "removed") : null),
     el("td", {}, m.pipeline_tag || "—"),
     el("td", {}, m.license || "—"),
@@ -90,7 +93,8 @@ function render(body, append) {
 }
 
 function fillSuggestions() {
-  for (const [id, field] of [["tasks", "pipeline_tag"], ["licenses", "license"]]) {
+  for (const [id, field] of [["tasks", "pipeline_tag"], ["licenses", "license"],
+    ["sources", "source"]]) {
     const list = document.getElementById(id);
     const known = new Set([...list.options].map((o) => o.value));
     for (const m of rows) {
@@ -140,11 +144,12 @@ async function loadGpus() {
   }
 }
 
+// Typing waits for a pause; a choice (select, checkbox, a picked date) loads on `change`,
+// which every browser fires for them (some fire no `input` for a select).
+const TYPED = new Set(["text", "search", "number"]);
 const typed = debounce(() => load(), 200);
-form.addEventListener("input", (event) => {
-  if (event.target.tagName === "SELECT" || event.target.type === "checkbox") load();
-  else typed();
-});
+form.addEventListener("input", (event) => { if (TYPED.has(event.target.type)) typed(); });
+form.addEventListener("change", (event) => { if (!TYPED.has(event.target.type)) load(); });
 form.addEventListener("reset", () => setTimeout(() => load(), 0));
 form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
 more.addEventListener("click", () => load({ append: true }));

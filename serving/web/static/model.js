@@ -35,9 +35,19 @@ function header(m) {
     .filter(Boolean).map((c) => el("span", { class: "chip" }, c));
   if (m.gated) chips.push(el("span", { class: "chip muted" }, "gated"));
   if (m.removed_at) chips.push(el("span", { class: "chip muted" }, `removed ${fmt.date(m.removed_at)}`));
-  const lineage = m.base_models.length
-    ? el("dd", {}, m.base_models.map((b, i) => [i ? ", " : "", modelLink(b)]))
+  // A base outside the catalog has no page to link to; the relation is the registry's tag.
+  const bases = m.lineage.base_models;
+  const lineage = bases.length
+    ? el("dd", { id: "base-models" }, bases.map((b, i) => [i ? ", " : "",
+      b.in_catalog ? modelLink(b.id) : el("span", { title: "not in the catalog" }, b.id),
+      b.relation ? ` (${b.relation})` : ""]))
     : el("dd", {}, "None recorded (a base model itself, or not declared)");
+  const { children, children_count: total } = m.lineage;
+  const derived = children.length
+    ? el("dd", { id: "children" }, children.map((c, i) => [i ? ", " : "", modelLink(c.id),
+      c.relation ? ` (${c.relation})` : ""]),
+      total > children.length ? ` and ${fmt.int(total - children.length)} more` : "")
+    : el("dd", {}, "None listed");
   return el("section", { class: "panel", "aria-labelledby": "model-title" },
     el("h1", { id: "model-title" }, m.id),
     el("div", {}, chips),
@@ -49,6 +59,7 @@ function header(m) {
     el("dl", { class: "meta" },
       el("dt", {}, "Author"), el("dd", {}, m.author || "—"),
       el("dt", {}, "Base model"), lineage,
+      el("dt", {}, "Derived models"), derived,
       el("dt", {}, "Registry"), el("dd", {}, `${m.source}${m.sha ? ` · revision ${m.sha.slice(0, 10)}` : ""}`),
       el("dt", {}, "In catalog since"), el("dd", {}, fmt.date(m.first_seen)),
       el("dt", {}, "Tags"), el("dd", {}, m.tags.length

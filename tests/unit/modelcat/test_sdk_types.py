@@ -20,6 +20,8 @@ PAIRS = [
     (sdk.Model, models.ModelPublic), (sdk.ModelsPage, models.ModelsPublic),
     (sdk.ModelDetail, models.ModelPage), (sdk.BenchmarkSummary, models.BenchmarkSummary),
     (sdk.Popularity, models.PopularityPublic), (sdk.PopularityPoint, models.PopularityPoint),
+    (sdk.Lineage, models.Lineage), (sdk.BaseModelLink, models.BaseModelLink),
+    (sdk.ChildModel, models.ChildModel),
     (sdk.Benchmark, benchmarks.BenchmarkPublic), (sdk.Benchmarks, benchmarks.BenchmarksPublic),
     (sdk.Provenance, benchmarks.Provenance), (sdk.Cost, benchmarks.CostPublic),
     (sdk.BenchmarkRequest, benchmark_requests.BenchmarkRequestPublic),
