@@ -121,6 +121,15 @@ def test_uri_for_names_where_the_object_is(store: ObjectStoreResource):
         body = Path(urllib.request.url2pathname(uri.removeprefix("file://"))).read_bytes()
     assert gzip.decompress(body) == b'{"ttft_ms": 1}\n'
     assert store.key_from_uri(uri) == "raw/benchmarks/r1.jsonl.gz"
+
+
+def test_prefix_uri_is_where_the_keys_under_it_land(store: ObjectStoreResource):
+    # The harness gets `prefix_uri` as its artifacts_uri and appends its own file names.
+    prefix_uri = store.prefix_uri("raw/benchmarks/")
+    assert store.uri_for("raw/benchmarks/r1.jsonl.gz") == prefix_uri + "r1.jsonl.gz"
+    assert store.key_from_uri(prefix_uri + "r1.jsonl.gz") == "raw/benchmarks/r1.jsonl.gz"
+    with pytest.raises(ValueError):
+        store.prefix_uri("../outside/")
     with pytest.raises(ValueError, match="not in this object store"):
         store.key_from_uri("s3://elsewhere/raw/r1.jsonl.gz")
     odd = "exports/Ünï code%20.json"  # a file URI percent-encodes it, an s3 one does not

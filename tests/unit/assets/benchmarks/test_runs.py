@@ -1,15 +1,19 @@
 """The harness job and the identity of an own run."""
 
-from datetime import UTC, datetime
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from assets.benchmarks.runs import (
     DEFAULT_CONFIG,
     InvalidRunConfig,
+    UnreadableRecords,
     build_job,
     config_from_request,
     config_key,
+    request_rows,
     result_row,
 )
 
@@ -92,3 +96,34 @@ def test_request_options_map_onto_the_config():
     assert config_key(DEFAULT_CONFIG | {"seed": 5}) == config_key(DEFAULT_CONFIG)
     with pytest.raises(InvalidRunConfig, match="unknown request option"):
         config_from_request({"temperature": 0.1})
+
+
+MEASURED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _records(*lines: object) -> bytes:
+    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+    return gzip.compress(text.encode())
+
+
+def test_request_rows_map_the_harness_records_and_skip_unusable_lines():
+    ok = {"index": 0, "sent_s": 0.5, "input_tokens": 64, "output_tokens": 8, "ok": True,
+          "ttft_ms": 12.0, "tpot_ms": 3.0, "e2e_ms": 33.0, "itl_ms": [3, 3.0]}  # fmt: skip
+    failed = {"index": 1, "sent_s": 0.6, "ok": False, "error": None}
+    rows, skipped = request_rows("k", MEASURED, _records(ok, failed, "not json", {"index": "x"}))
+    assert skipped == 2
+    first, second = sorted(rows, key=lambda r: r["request_index"])
+    assert first["sent_at"] == MEASURED + timedelta(seconds=0.5)
+    assert (first["ttft_ms"], first["itl_ms"], first["error"]) == (12.0, [3.0, 3.0], None)
+    assert second["error"] == "no output" and second["ttft_ms"] is None
+
+
+def test_a_repeated_request_keeps_one_row():
+    line = {"index": 0, "sent_s": 0.0, "ok": True, "ttft_ms": 1.0}
+    rows, _ = request_rows("k", MEASURED, _records(line, line | {"ttft_ms": 2.0}))
+    assert [r["ttft_ms"] for r in rows] == [2.0]
+
+
+def test_records_that_are_not_gzipped_text_are_refused_with_a_reason():
+    with pytest.raises(UnreadableRecords, match="not gzipped"):
+        request_rows("k", MEASURED, b"plain bytes")
