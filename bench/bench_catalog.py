@@ -15,6 +15,8 @@ from the model's weight bytes over the GPU's memory bandwidth (gpu_specs.yaml) a
 row per run at the price tracker's median on-demand $/GPU-hour (spot: an assumed 35-70% of it).
 They are written to the new database only, after the baseline copy (which predates these
 filters): those rows report the new code alone, with no baseline and no ratio.
+Then, as `performance_rollups` does after every load, the time-series rows move into their
+monthly partitions (migration 0007) and the partitioned tables are analysed.
 
 Each of ~25 distinct queries is timed
 - cold: on a fresh connection (new backend, so cold catalog caches and no plan), 5 times; the
@@ -24,6 +26,12 @@ Each of ~25 distinct queries is timed
   httpx's ASGITransport; its cold runs also open the connection).
 Goal: cold p95 <= 50 ms over the filtered queries. The slowest query's plan is printed. The web
 UI's goal for the benchmark filters: an update in under 500 ms, read against the API's cold p95.
+
+The registry filters (`source`, `gated`, `updated_since`) are in the main mix: 1% of the models
+come from a manifest, 5% are gated (assumed), and 60% are variants of a real model that name it
+as their base (`base_models` and a `base_model:<relation>:` tag). The model page's lineage is
+timed last: the children of the base with the most, of a median base and of a leaf, through
+the GIN index on `base_models` (its plan is printed), and the serving cache's one-pass lineage.
 
     .venv/bin/python bench/bench_catalog.py
 """
@@ -53,12 +61,13 @@ from sqlalchemy.pool import NullPool
 from assets.benchmarks.mlenergy import result_key
 from assets.costs.gpus import gpu_specs
 from assets.costs.prices import parse_price_dir
+from resources.db import timeseries
 from resources.db.migrate import alembic_config, upgrade
 from resources.db.tables import BenchmarkResult, MlModel, ResultCost
 from resources.settings import Settings
 from serving import errors
 from serving.db import Database
-from serving.models import repository, router
+from serving.models import lineage, pages, repository, router
 from serving.models.filters import BenchFilters, Cursor, ModelFilters, Pricing, Sort, encode_cursor
 
 DATA = Path("/work/shared/data")
@@ -81,6 +90,13 @@ LICENSES = {  # assumed shares: the real data has no licence column
     "openrail": 3, "cc-by-4.0": 4, "gemma": 2, "llama2": 3,
 }  # fmt: skip
 VARIANTS = ["GGUF", "AWQ", "GPTQ", "4bit", "8bit", "onnx", "ft", "v2", "instruct", "lora", "merged"]
+# How a variant derives from its template, as the Hub tags it (`base_model:<relation>:<id>`);
+# an onnx export names its base without a relation.
+RELATION = {"GGUF": "quantized", "AWQ": "quantized", "GPTQ": "quantized", "4bit": "quantized",
+            "8bit": "quantized", "ft": "finetune", "v2": "finetune", "instruct": "finetune",
+            "lora": "adapter", "merged": "merge"}  # fmt: skip
+GATED_SHARE = 0.05  # assumed: the real export has a gated column, but every value is False
+SINCE = datetime(2026, 4, 1, tzinfo=UTC)  # `updated_since`: about the last 5 weeks of the data
 MLENERGY_TASKS = {
     "lm-arena-chat": "text-generation", "gpqa": "text-generation",
     "sourcegraph-fim": "text-generation", "image-chat": "image-text-to-text",
@@ -127,7 +143,11 @@ def real_models() -> tuple[list[dict], pd.DataFrame]:
 
 
 def synthetic_catalog(n: int) -> list[dict]:
-    rng = random.Random(SEED)
+    """Models drawn from the real templates; a variant names its template as its base model.
+
+    Lineage and `gated` come from a second RNG, so the other columns are drawn exactly as
+    before they were added (the numbers stay comparable with earlier runs)."""
+    rng, extra = random.Random(SEED), random.Random(SEED + 2)
     templates, popularity = real_models()
     authors = sorted({t["id"].split("/")[0] for t in templates})
     pop = popularity.to_dict("records")
@@ -136,25 +156,32 @@ def synthetic_catalog(n: int) -> list[dict]:
     while len(rows) < n:
         t = rng.choice(templates)
         author, name = t["id"].split("/")
+        variant = None
         if rng.random() < 0.6:  # re-uploads, quantisations, fine-tunes by other accounts
             author = rng.choice(authors)
-            name = f"{name}-{rng.choice(VARIANTS)}"
+            variant = rng.choice(VARIANTS)
+            name = f"{name}-{variant}"
         model_id = f"{author}/{name}"
         while model_id in seen:
             model_id = f"{author}/{name}-{rng.randrange(10_000)}"
         seen.add(model_id)
+        relation = RELATION.get(variant or "")
+        named = f"{relation}:{t['id']}" if relation else t["id"]
+        lineage_tags = [f"base_model:{named}"] if variant else []
         p = rng.choice(pop)
         manifest = rng.random() < 0.01  # private manifests: no popularity, no dates
         modified = datetime.fromisoformat(p["lastModified"].replace("Z", "+00:00"))
         rows.append({
             "id": model_id, "source": "manifest" if manifest else "hf", "author": author,
             "pipeline_tag": t["task"], "library_name": "transformers",
-            "license": rng.choices(licenses, weights)[0], "gated": False, "private": False,
+            "license": rng.choices(licenses, weights)[0], "private": False,
             "num_parameters": t["params"], "sha": f"{rng.getrandbits(160):040x}",
             "last_modified": None if manifest else modified - timedelta(days=rng.randrange(400)),
             "downloads": None if manifest else int(p["downloads"] * rng.uniform(0.2, 5)),
             "likes": None if manifest else int(p["likes"] * rng.uniform(0.2, 5)),
-            "tags": [t["task"], "transformers", "region:us"], "base_models": [],
+            "tags": [t["task"], "transformers", "region:us", *lineage_tags],
+            "base_models": [t["id"]] if variant else [],
+            "gated": extra.random() < GATED_SHARE,
             "extra": {"siblings": rng.randrange(3, 40)},
             "removed_at": now - timedelta(days=rng.randrange(90)) if rng.random() < 0.02 else None,
         })  # fmt: skip
@@ -281,8 +308,15 @@ def scratch_databases(
             for table, values in zip((BenchmarkResult, ResultCost), bench, strict=True):
                 for start in range(0, len(values), 5_000):
                     conn.execute(insert(table), values[start : start + 5_000])
+            # What performance_rollups does after every load: the runs move out of the default
+            # partition into their months (the layout production has), and the partitioned
+            # parents get the statistics autovacuum never gathers for them.
+            timeseries.ensure_partitions(conn)
+            timeseries.analyze_partitioned(conn)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE benchmark_results, result_costs"))
+            # Autovacuum's part (visibility maps for index-only scans), done now.
+            conn.execute(text("VACUUM benchmark_results, result_costs"))
+            conn.execute(text("ANALYZE result_costs"))
         engine.dispose()
         yield urls[0], urls[1]
     finally:
@@ -324,11 +358,25 @@ def query_mix(conn: Connection) -> list[tuple[str, ModelFilters, int]]:
         ("q mistral-7b + task", f(q="mistral-7b", task="text-generation"), 0),
         ("q zephyr (rare)", f(q="zephyr"), 0),
         ("include_removed sort id", f(include_removed=True, sort=Sort.id), 0),
+        ("source manifest (1%)", f(sources=("manifest",)), 0),
+        ("source hf,manifest -likes", f(sources=("hf", "manifest"), sort=Sort.likes_desc), 0),
+        ("gated (5%)", f(gated=True), 0),
+        ("gated=false -last_modified", f(gated=False, sort=Sort.last_modified_desc), 0),
+        ("updated_since 5 weeks", f(updated_since=SINCE), 0),
+        ("updated_since -last_modified", f(updated_since=SINCE, sort=Sort.last_modified_desc), 0),
+        (
+            "source+gated+since+task",
+            f(task="text-generation", sources=("hf",), gated=False, updated_since=SINCE),
+            0,
+        ),  # fmt: skip
+        ("gated+removed+params", f(gated=True, include_removed=True, min_params=7 * 10**9), 0),
         ("page @5,000 (offset)", f(offset=5_000), 0),
         ("deep page @20,000", f(), 20_000),
         ("deep page @60,000", f(), 60_000),
         ("deep -last_mod @50,000", f(sort=Sort.last_modified_desc), 50_000),
         ("deep task @10,000", f(task="text-generation"), 10_000),
+        ("deep source hf @20,000", f(sources=("hf",)), 20_000),
+        ("deep gated=false @20,000", f(gated=False), 20_000),
     ]
 
 
@@ -375,6 +423,12 @@ def api_params(f: ModelFilters) -> dict:
     params = {k: v for k in ("task", "author", "license", "min_params", "max_params", "q")
               if (v := getattr(f, k)) is not None}  # fmt: skip
     params |= {"sort": f.sort.value, "limit": f.limit, "include_removed": f.include_removed}
+    if f.sources:
+        params["source"] = ",".join(f.sources)
+    if f.gated is not None:
+        params["gated"] = f.gated
+    if f.updated_since is not None:
+        params["updated_since"] = f.updated_since.isoformat()
     if f.offset:
         params["offset"] = f.offset
     if f.bench is not None:
@@ -456,7 +510,10 @@ def explain(url: str, f: ModelFilters) -> str:
     out = []
     with engine.connect() as conn:
         for statement in statements:
-            compiled = statement.compile(dialect=conn.dialect)
+            # render_postcompile: `source` is an IN list, a placeholder only SQLAlchemy expands.
+            compiled = statement.compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+            )
             plan = conn.exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + compiled.string, compiled.params
             ).scalars()
@@ -503,10 +560,77 @@ def main() -> None:
             api = asyncio.run(time_api(new_url, api_params(f)))
             ui_results.append((label, f, matches, new, api))
         report_bench(ui_results)
+        report_lineage(new_url)
         label, f, _, (cold, _), _ = max(ui_results, key=lambda r: pct(r[3][0], 95))
         if pct(cold, 95) > GOAL_MS:
             print(f"\nslowest benchmark filter (cold p95 {pct(cold, 95):.1f} ms): {label}")
             print(explain(new_url, f))
+
+
+def lineage_mix(conn: Connection) -> list[tuple[str, str]]:
+    """(label, model id): the listed base with the most children, one at the median, a leaf."""
+    named = func.unnest(MlModel.base_models).table_valued("base").render_derived(name="named")
+    children = (
+        select(named.c.base, func.count().label("n"))
+        .select_from(MlModel)
+        .join(named, text("true"))
+        .where(MlModel.removed_at.is_(None))
+        .group_by(named.c.base)
+        .subquery()
+    )
+    bases = conn.execute(
+        select(children.c.base, children.c.n)
+        .join(MlModel, MlModel.id == children.c.base)
+        .order_by(children.c.n.desc(), children.c.base)
+    ).all()
+    leaf = conn.scalar(
+        select(MlModel.id).where(MlModel.base_models != []).order_by(MlModel.id).limit(1)
+    )
+    (top, most), (middle, median) = bases[0], bases[len(bases) // 2]
+    return [
+        (f"largest base ({most:,} children)", top),
+        (f"median base ({median:,} children)", middle),
+        ("a child (no children)", leaf),
+    ]
+
+
+def report_lineage(url: str) -> None:
+    """The model page's lineage: children through the GIN index, per page and for every page."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as conn:
+        mix = lineage_mix(conn)
+        started = time.perf_counter()
+        families = lineage.of_all_models(conn)
+        bulk_s = time.perf_counter() - started
+        top = mix[0][1]
+        statement = lineage.children_query(top).compile(dialect=conn.dialect)
+        plan = "\n".join(
+            conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement.string, statement.params
+            ).scalars()
+        )
+    engine.dispose()
+    print("\nmodel page lineage (children by `base_models @> ARRAY[id]`; the whole page from PG)")
+    head = f"{'model':34} {'lineage cold p50/p95/max ms':>28} {'warm p50':>8} {'page cold p95':>13}"
+    print(head + "\n" + "-" * len(head))
+    for label, model_id in mix:
+
+        def family(conn: Connection, model_id: str = model_id) -> object:
+            return lineage.of_model(conn, repository.get_model(conn, model_id))
+
+        cold, warm = time_sql(url, family)
+        page_cold, _ = time_sql(url, lambda conn, m=model_id: pages.model_page(conn, m))
+        print(
+            f"{label[:34]:34} {pct(cold, 50):8.1f} {pct(cold, 95):9.1f} {max(cold):9.1f} "
+            f"{pct(warm, 50):8.1f} {pct(page_cold, 95):13.1f}"
+        )
+    uses = "uses" if "ix_models_base_models" in plan else "does NOT use"
+    print(f"\nchildren of {top}: the plan {uses} ix_models_base_models\n{plan}")
+    print(
+        f"\nevery model's lineage for the serving cache (of_all_models, one pass): "
+        f"{bulk_s:.2f} s; {len(families.children):,} bases with children, "
+        f"{len(families.known):,} named bases in the catalog"
+    )
 
 
 def report(results: list) -> None:

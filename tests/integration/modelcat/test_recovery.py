@@ -12,6 +12,7 @@ from urllib.parse import quote
 import orjson
 import pytest
 import redis
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, delete, insert, inspect, text
 from sqlalchemy.engine import Engine, make_url
@@ -21,12 +22,15 @@ from assets.serving_cache.entries import cache_entries
 from modelcat.cli import app
 from modelcat.recovery import manifest_path
 from resources.cache import VERSION_KEY, RedisResource
-from resources.db.migrate import upgrade
+from resources.db.migrate import alembic_config, upgrade
 from resources.db.tables import Gpu, MlModel, RecommendationVersion
 from resources.settings import Settings, get_settings
 from serving.app import create_app
 from tests.integration.serving.conftest import _api_settings
 from tests.integration.serving.seed import LLAMA, PARETO_KEY, QWEN, UNICODE, seed
+
+# The revision a migrated database is at: the newest migration.
+HEAD = ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()
 
 pytestmark = pytest.mark.integration
 
@@ -146,7 +150,7 @@ def test_backup_manifest_describes_the_dump(seeded, database_url, redis_url, mod
     dump = tmp_path / "catalog.dump"
     assert modelcat(database_url, redis_url, "backup", "-o", str(dump)).exit_code == 0
     manifest = orjson.loads(manifest_path(dump).read_bytes())
-    assert manifest["alembic_revision"] == "0003"
+    assert manifest["alembic_revision"] == HEAD
     assert manifest["recommendations_version"] == "v1"
     assert manifest["row_counts"]["models"] == 6
     assert manifest["row_counts"]["recommendation_versions"] == 2
@@ -223,7 +227,7 @@ def test_a_backup_from_an_older_schema_is_upgraded(
     assert result.exit_code == 0, result.output
     engine = create_engine(empty_database)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
     assert _count(engine, "gpus") == 1
     engine.dispose()
 

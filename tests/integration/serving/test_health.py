@@ -28,6 +28,7 @@ def test_openapi_documents_every_endpoint(client):
         "/analytics/popularity/trending",
         "/analytics/benchmarks/trends",
         "/analytics/benchmarks/regressions",
+        "/benchmarks/plan",
         "/benchmarks/requests",
         "/benchmarks/requests/{request_id}",
         "/models",
