@@ -1,4 +1,4 @@
-"""The web UI's routes: three pages under /ui/, their static assets, and / sending there.
+"""The web UI's routes: four pages under /ui/, their static assets, and / sending there.
 
 Every page is a static HTML shell whose script reads the API from the browser; the pages are
 not part of the API's OpenAPI document.
@@ -39,6 +39,11 @@ async def catalog() -> FileResponse:
 @router.get("/ui/recommend")
 async def recommend() -> FileResponse:
     return _page("recommend.html")
+
+
+@router.get("/ui/benchmarks")
+async def benchmarks() -> FileResponse:
+    return _page("benchmarks.html")
 
 
 @router.get("/ui/models/{model_id:path}")
