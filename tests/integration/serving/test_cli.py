@@ -9,14 +9,13 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from typer.testing import CliRunner
 
-from modelcat.cli import app
 from resources.settings import get_settings
 from serving.app import create_app
 from tests.integration.serving.conftest import TEST_JWT_SECRET
 from tests.integration.serving.live import serving
 from tests.integration.serving.seed import LLAMA, QWEN, UNICODE
+from tests.support.cli import run
 from tests.support.throwaway import free_port
 
 pytestmark = pytest.mark.integration
@@ -58,15 +57,6 @@ def live(seeded, database_url, redis_url, api_settings, env) -> Iterator[Callabl
 @pytest.fixture
 def url(live) -> str:
     return live()
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    if code:
-        assert "Traceback" not in result.output
-        assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
-    return result
 
 
 def test_models_search_and_show(url):

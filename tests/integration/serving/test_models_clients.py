@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
-from typer.testing import CliRunner
 
-from modelcat.cli import app
 from modelcat.sdk import AsyncCatalogClient, CatalogClient
 from resources.db.tables import MlModel
 from resources.settings import get_settings
@@ -19,6 +17,7 @@ from serving.app import create_app
 from tests.integration.serving.conftest import TEST_JWT_SECRET
 from tests.integration.serving.live import serving
 from tests.integration.serving.seed import LLAMA, MINILM, ODD, QWEN, UNICODE
+from tests.support.cli import run
 
 pytestmark = pytest.mark.integration
 
@@ -88,15 +87,6 @@ def test_the_sdk_reads_the_lineage(url):
             return [m.id for m in page.data], model.lineage.children_count
 
     assert asyncio.run(read()) == ([AWQ], 1)
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    if code:
-        assert "Traceback" not in result.output
-        assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
-    return result
 
 
 def test_the_cli_searches_with_the_new_filters(url):
