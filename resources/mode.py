@@ -19,12 +19,17 @@ def build_resources(settings: Settings) -> dict:
     from resources.cache import RedisResource
     from resources.database import DatabaseResource
     from resources.datasets import DatasetsResource
+    from resources.launcher import build_launcher
+    from resources.object_store import build_object_store
     from resources.registry import build_registry
 
     database_url, redis_url = store_urls(settings)
+    object_store = build_object_store(settings)  # one instance: the launcher nests it
     return {
         "database": DatabaseResource(url=database_url),
         "cache": RedisResource(url=redis_url, keep_versions=settings.keep_versions),
         "registry": build_registry(settings),
         "datasets": DatasetsResource(root=str(settings.data_dir)),
+        "object_store": object_store,
+        "launcher": build_launcher(settings, object_store),
     }

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,12 +63,35 @@ class Settings(BaseSettings):
     hf_pipeline_tag: str | None = "text-generation"
     hf_author: str | None = None
     hf_limit: int | None = 5000
+    hf_detail_workers: int = Field(8, ge=1, le=64)
+    # Several sources at once (overrides the single-source settings above), a JSON list, e.g.
+    # CATALOG_REGISTRY_SOURCES='[{"kind": "hub", "pipeline_tags": ["text-generation"],
+    #   "min_downloads": 1000, "token": {"env": "HF_TOKEN"}},
+    #  {"kind": "manifest", "name": "internal", "url": "s3://models/manifest.yaml"}]'
+    # Fields: resources/registry_hub.py HubSource, resources/registry_manifest.py ManifestSource.
+    registry_sources: list[dict[str, Any]] = []
 
     # Cost model.
     price_window_days: int = 7
     spot_discount: float = Field(0.65, ge=0.0, lt=1.0)
     spot_interruptions_per_hour: float = Field(0.05, ge=0.0)
     spot_restart_overhead_minutes: float = Field(10.0, ge=0.0)
+
+    # Benchmark launcher (resources/launcher*.py): a local subprocess, or pods on Kubernetes.
+    launcher_kind: Literal["local", "k8s"] = "local"
+    launcher_image: str = "model-catalog-harness:latest"
+    launcher_namespace: str = "model-catalog"
+    launcher_cloud: Literal["eks", "gke", "aks"] = "eks"
+    # Unset: in-cluster config inside a pod, else the default kubeconfig.
+    launcher_kubeconfig: str | None = None
+    launcher_kube_context: str | None = None
+    launcher_service_account: str | None = None
+    # A pod with no node after this long is deleted and counted as a capacity miss.
+    launcher_pending_timeout_s: float = Field(900.0, gt=0)
+    launcher_max_preemptions: int = Field(3, ge=0)
+    launcher_backoff_s: float = Field(30.0, ge=0)
+    launcher_max_backoff_s: float = Field(600.0, ge=0)
+    # Pipes messages and raw records travel through the object store (object_store_* below).
 
     # Serving.
     api_host: str = "127.0.0.1"
@@ -107,6 +130,35 @@ class Settings(BaseSettings):
     rate_limit_lease: int | None = Field(None, ge=1)
     rate_limit_lease_s: float = Field(0.25, gt=0, le=1.0)
 
+    # Object store (raw benchmark records, Pipes messages, exports): a folder under `home` by
+    # default; `s3` for any S3-compatible service (AWS, SeaweedFS, MinIO, GCS's XML API).
+    # Keys left unset fall back to boto3's own chain (IRSA / instance profile in Kubernetes).
+    object_store_kind: Literal["local", "s3"] = "local"
+    object_store_root: Path | None = None  # local: None means `home/objects`
+    object_store_bucket: str | None = None
+    object_store_prefix: str = ""
+    object_store_endpoint_url: str | None = None
+    object_store_region: str | None = None
+    object_store_access_key_id: SecretStr | None = None
+    object_store_secret_access_key: SecretStr | None = None
+
+    # Own benchmark runs (#4): what the planner considers, its budget, where raw records go, and
+    # when a result counts as a regression or as beyond physics.
+    benchmark_plan_gpus: list[str] = ["L4", "H100-SXM-80GB"]
+    benchmark_plan_models: int = Field(50, ge=1)  # the most downloaded text-generation models
+    benchmark_budget_gpu_hours: float = Field(24.0, ge=0)  # per plan
+    benchmark_budget_usd: float = Field(100.0, ge=0)  # per plan, at spot prices
+    benchmark_max_gpu_hours_per_run: float = Field(4.0, gt=0)
+    benchmark_max_usd_per_run: float = Field(20.0, gt=0)
+    # Planned work whose runs failed this often is given up until its revision or engine changes.
+    benchmark_plan_max_failures: int = Field(2, ge=1)
+    # The engine version in the benchmark image; a change re-plans every model. None: the
+    # version installed here (the local launcher runs this one), else no engine trigger.
+    benchmark_engine_version: str | None = None
+    benchmark_regression_warn: float = Field(0.10, gt=0)
+    benchmark_regression_error: float = Field(0.25, gt=0)
+    benchmark_roofline_tolerance: float = Field(1.05, ge=1.0)
+
     # Tests: where the real services are, and whether a missing one fails the run (CI) or skips.
     require_services: bool = False
     test_database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -118,6 +170,31 @@ class Settings(BaseSettings):
             raise ValueError(
                 "set both CATALOG_DATABASE_URL and CATALOG_REDIS_URL (services mode) "
                 "or neither (embedded mode)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _object_store_complete(self) -> "Settings":
+        if self.object_store_kind == "s3" and not self.object_store_bucket:
+            raise ValueError("CATALOG_OBJECT_STORE_KIND=s3 needs CATALOG_OBJECT_STORE_BUCKET")
+        if (self.object_store_access_key_id is None) != (
+            self.object_store_secret_access_key is None
+        ):
+            raise ValueError(
+                "set both CATALOG_OBJECT_STORE_ACCESS_KEY_ID and "
+                "CATALOG_OBJECT_STORE_SECRET_ACCESS_KEY, or neither (boto3's credential chain)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _pods_reach_the_object_store(self) -> "Settings":
+        # A pod writes its raw records to the object store; a local folder there is the pod's
+        # own disk, gone with the pod, and the run would store its result without them.
+        if self.launcher_kind == "k8s" and self.object_store_kind == "local":
+            raise ValueError(
+                "CATALOG_LAUNCHER_KIND=k8s needs an object store the benchmark pods can reach: "
+                "set CATALOG_OBJECT_STORE_KIND=s3 and CATALOG_OBJECT_STORE_BUCKET (a local "
+                "object store is a folder on this machine, not in the pod)"
             )
         return self
 

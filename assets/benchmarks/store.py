@@ -18,7 +18,7 @@ from assets.costs.cost import price_window, spot_effective_price, spot_price_fro
 from assets.costs.pricing import SpotPolicy
 from resources.db.tables import (
     BenchmarkPlanItem,
-    BenchmarkRequest,
+    BenchmarkRequestTiming,
     BenchmarkResult,
     Gpu,
     GpuPrice,
@@ -133,12 +133,12 @@ def write_own_result(conn: Connection, row: dict[str, Any]) -> int:
     return replaced
 
 
-def write_requests(conn: Connection, result_key: str, rows: Sequence[dict[str, Any]]) -> int:
-    """Make `rows` the requests of `result_key`: upserted on (result_key, sent_at,
+def write_request_timings(conn: Connection, result_key: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Make `rows` the request timings of `result_key`: upserted on (result_key, sent_at,
     request_index), and those of an earlier measurement of the key (the result row it
     replaced) deleted, so a retried or re-executed run never leaves two sets. Call it in the
     transaction of `write_own_result`, which holds the key's lock. Returns rows written."""
-    table = BenchmarkRequest.__table__
+    table = BenchmarkRequestTiming.__table__
     times = sorted({row["measured_at"] for row in rows})
     stale = delete(table).where(table.c.result_key == result_key)
     conn.execute(stale.where(table.c.measured_at.not_in(times)) if times else stale)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -30,6 +31,13 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _brin(table: str, column: str) -> Index:
+    """The time-series tables' BRIN index on their time column (migration 0007, both layouts):
+    rows arrive in time order, so each block range's min/max lets a time-window scan skip most
+    of a partition or chunk, for a few pages of index."""
+    return Index(f"ix_{table}_{column}_brin", column, postgresql_using="brin")
 
 
 class Base(DeclarativeBase):
@@ -73,6 +81,11 @@ class MlModel(Base):
         Index("ix_models_author_downloads_id", "author", "downloads", "id"),
         Index("ix_models_license_downloads_id", "license", "downloads", "id"),
         Index("ix_models_num_parameters", "num_parameters"),
+        # Migration 0005: a model's children (`base_models @> ARRAY[id]`), and the registry
+        # filters (gated partial: open models are the common case).
+        Index("ix_models_base_models", "base_models", postgresql_using="gin"),
+        Index("ix_models_source_downloads_id", "source", "downloads", "id"),
+        Index("ix_models_gated_downloads_id", "downloads", "id", postgresql_where=text("gated")),
         # Substring search (`q`). Needs pg_trgm: the migration skips it where the server lacks
         # the extension (the embedded pgserver), and `q` falls back to a scan there.
         Index(
@@ -80,6 +93,8 @@ class MlModel(Base):
             "id",
             postgresql_using="gin",
             postgresql_ops={"id": "gin_trgm_ops"},
+            # Read by migrations/env.py: autogenerate leaves it alone where pg_trgm is missing.
+            info={"requires_extension": "pg_trgm"},
         ),
     )
 
@@ -96,7 +111,50 @@ class ModelSnapshot(Base):
     trending_rank: Mapped[int | None] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_model_snapshots_date", "snapshot_date"),)
+    __table_args__ = (
+        Index("ix_model_snapshots_date", "snapshot_date"),
+        _brin("model_snapshots", "snapshot_date"),
+    )
+
+
+class RegistrySyncState(Base):
+    """Where each registry source stands: its last sync, and a short history of run summaries
+    (the quarantine spike check compares a run with the trailing median of `recent`)."""
+
+    __tablename__ = "registry_sync_state"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last listing that went to its end: only such a listing may mark models removed.
+    last_complete_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Newest `lastModified` seen by the last successful sync (where an early-stop listing stops).
+    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The last successful run's counts: listed, new, changed, removed, quarantined, details.
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recent: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+
+
+class RegistryQuarantine(Base):
+    """A registry record that could not become a `models` row, with its reason and payload.
+
+    `record_key` is the model id where the record has a usable one, else a hash of the payload,
+    so a record seen on every run stays one row whose `times_seen` grows.
+    """
+
+    __tablename__ = "registry_quarantine"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    model_id: Mapped[str | None] = mapped_column(String(512))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    times_seen: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_registry_quarantine_last_seen", "last_seen"),)
 
 
 class Gpu(Base):
@@ -127,7 +185,10 @@ class GpuPrice(Base):
     usd_per_gpu_hour: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_gpu_prices_gpu_time", "gpu", "observed_at"),)
+    __table_args__ = (
+        Index("ix_gpu_prices_gpu_time", "gpu", "observed_at"),
+        _brin("gpu_prices", "observed_at"),
+    )
 
 
 class BenchmarkResult(Base):
@@ -186,7 +247,33 @@ class BenchmarkResult(Base):
     __table_args__ = (
         Index("ix_benchmark_results_model", "model_id", "gpu", "measured_at"),
         Index("ix_benchmark_results_task_gpu", "task", "gpu"),
+        _brin("benchmark_results", "measured_at"),
     )
+
+
+class BenchmarkRequestTiming(Base):
+    """The timings of one request of a benchmark run (raw, time series). Only this table has a
+    retention policy (90 days; resources/db/timeseries.py): the run's percentiles outlive it.
+
+    Not an on-demand benchmark request (`/benchmarks/requests`, the Redis queue): those are runs
+    someone asked for; these are the requests a run sent to the model.
+    """
+
+    __tablename__ = "benchmark_request_timings"
+
+    result_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    request_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    tpot_ms: Mapped[float | None] = mapped_column(Float)
+    e2e_ms: Mapped[float | None] = mapped_column(Float)
+    itl_ms: Mapped[list[float] | None] = mapped_column(ARRAY(Float))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (_brin("benchmark_request_timings", "sent_at"),)
 
 
 class ResultCost(Base):
@@ -258,3 +345,32 @@ class GpuInstance(Base):
     gpu_memory_gb: Mapped[float | None] = mapped_column(Float)
     vcpus: Mapped[int | None] = mapped_column(Integer)
     memory_gb: Mapped[float | None] = mapped_column(Float)
+
+
+class BenchmarkPlanItem(Base):
+    """One (model, GPU, config) the benchmark planner wants measured, with its cost estimate.
+
+    The whole table is the current plan: each planning run replaces it in one transaction.
+    `status` is planned (within budget), over_budget (deferred) or unplannable (`note` says why).
+    """
+
+    __tablename__ = "benchmark_plan"
+
+    model_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    gpu: Mapped[str] = mapped_column(String(64), primary_key=True)
+    config_key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[str | None] = mapped_column(String(64))
+    num_gpus: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    downloads: Mapped[int | None] = mapped_column(BigInteger)
+    estimate_basis: Mapped[str] = mapped_column(String(64), default="")
+    est_gpu_hours: Mapped[float | None] = mapped_column(Float)
+    est_usd_spot: Mapped[float | None] = mapped_column(Float)
+    est_usd_on_demand: Mapped[float | None] = mapped_column(Float)
+    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_benchmark_plan_rank", "rank"),)

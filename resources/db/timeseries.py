@@ -19,11 +19,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, text
 
-TIME_SERIES_TABLES = ("benchmark_results", "model_snapshots", "gpu_prices", "benchmark_requests")
+TIME_SERIES_TABLES = (
+    "benchmark_results",
+    "model_snapshots",
+    "gpu_prices",
+    "benchmark_request_timings",
+)
 ROLLUPS = ("benchmark_results_daily", "model_snapshots_daily")
 MONTHS_AHEAD = 3
 # How long raw per-request records stay (TimescaleDB: the retention policy of migration 0007).
-RETENTION = {"benchmark_requests": timedelta(days=90)}
+RETENTION = {"benchmark_request_timings": timedelta(days=90)}
 DEFAULT_PARTITION = "{table}_default"
 _PARTITIONS_LOCK_ID = 7_351_030  # beside resources.db.migrate's 7_351_029
 _MONTH_PARTITION = re.compile(r"^(?P<table>\w+)_p(?P<year>\d{4})_(?P<month>\d{2})$")

@@ -15,7 +15,7 @@ from resources.settings import Settings
 from tests.support.throwaway import Missing
 from tests.support.timescale import PgliteTimescale
 
-_TIME_SERIES = "benchmark_results, model_snapshots, gpu_prices, benchmark_requests"
+_TIME_SERIES = "benchmark_results, model_snapshots, gpu_prices, benchmark_request_timings"
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ ORIGINAL_INDEXES = {
                           "ix_benchmark_results_task_gpu"},
     "model_snapshots": {"pk_model_snapshots", "ix_model_snapshots_date"},
     "gpu_prices": {"pk_gpu_prices", "ix_gpu_prices_gpu_time"},
-    "benchmark_requests": {"pk_benchmark_requests"},
+    "benchmark_request_timings": {"pk_benchmark_request_timings"},
 }  # fmt: skip
 
 
@@ -142,7 +142,7 @@ def test_downgrade_gives_back_plain_tables_and_upgrade_partitions_their_rows(
         assert [kinds.get(t) for t in ("benchmark_results", "model_snapshots", "gpu_prices")] == [
             "r", "r", "r",
         ]  # fmt: skip
-        assert "benchmark_requests" not in kinds and "benchmark_results_daily" not in kinds
+        assert "benchmark_request_timings" not in kinds and "benchmark_results_daily" not in kinds
         assert not [name for name in kinds if "_p2025_" in name or name.endswith("_default")]
         assert set(_indexes(conn, "benchmark_results")) == ORIGINAL_INDEXES["benchmark_results"]
         assert conn.scalar(text("SELECT count(*) FROM benchmark_results")) == len(rows)
@@ -167,7 +167,7 @@ def test_downgrade_gives_back_plain_tables_and_upgrade_partitions_their_rows(
 def test_raw_request_partitions_older_than_the_retention_are_dropped(fresh_engine: Engine):
     upgrade(_url(fresh_engine))
     insert = text(
-        "INSERT INTO benchmark_requests (result_key, sent_at, request_index, measured_at, "
+        "INSERT INTO benchmark_request_timings (result_key, sent_at, request_index, measured_at, "
         "ttft_ms) VALUES ('run', :at, :i, :at, 12.5)"
     )
     sent = [datetime(2025, 1, 20, tzinfo=UTC), datetime(2025, 5, 3, tzinfo=UTC)]
@@ -177,9 +177,9 @@ def test_raw_request_partitions_older_than_the_retention_are_dropped(fresh_engin
             conn.execute(insert, {"at": at, "i": i})
         timeseries.ensure_partitions(conn, today=today)
         assert timeseries.drop_expired_partitions(conn, today=today) == [
-            "benchmark_requests_p2025_01"
+            "benchmark_request_timings_p2025_01"
         ]
-        left = conn.execute(text("SELECT sent_at FROM benchmark_requests")).scalars().all()
+        left = conn.execute(text("SELECT sent_at FROM benchmark_request_timings")).scalars().all()
         assert left == [sent[1]]
         assert timeseries.drop_expired_partitions(conn, today=today) == []
 

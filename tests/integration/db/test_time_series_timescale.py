@@ -55,7 +55,7 @@ def test_time_series_tables_are_hypertables_with_policies(timescale: Engine):
         ).all()
         assert dict(dimensions) == {
             "benchmark_results": "measured_at", "model_snapshots": "snapshot_date",
-            "gpu_prices": "observed_at", "benchmark_requests": "sent_at",
+            "gpu_prices": "observed_at", "benchmark_request_timings": "sent_at",
         }  # fmt: skip
         segments = conn.execute(
             text(
@@ -76,7 +76,7 @@ def test_time_series_tables_are_hypertables_with_policies(timescale: Engine):
         compressed = {table for proc, table, _ in jobs if proc == "policy_compression"}
         assert compressed == set(timeseries.TIME_SERIES_TABLES)
         retention = [(t, c["drop_after"]) for p, t, c in jobs if p == "policy_retention"]
-        assert retention == [("benchmark_requests", "90 days")]
+        assert retention == [("benchmark_request_timings", "90 days")]
         aggregates = conn.execute(
             text("SELECT view_name FROM timescaledb_information.continuous_aggregates")
         ).scalars()

@@ -4,17 +4,18 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 
-`benchmark_results`, `model_snapshots`, `gpu_prices` and the new raw per-request table
-`benchmark_requests` become TimescaleDB hypertables where the extension can be created (and is
-the community edition: compression, retention and continuous aggregates are not in the Apache
-build), and monthly range-partitioned tables with a default partition and BRIN indexes on the
-time column otherwise. Their primary keys already lead with, or include, the time column.
+`benchmark_results`, `model_snapshots`, `gpu_prices` and the new raw per-request timings table
+`benchmark_request_timings` become TimescaleDB hypertables where the extension can be created
+(and is the community edition: compression, retention and continuous aggregates are not in the
+Apache build), and monthly range-partitioned tables with a default partition otherwise. Their
+primary keys already lead with, or include, the time column. Either way each gets a BRIN index on
+its time column (declared in `resources.db.tables`, so the schema is the same on both paths).
 
 The daily rollups have the same names and columns on both paths: continuous aggregates
 (real-time) on TimescaleDB, materialized views refreshed by the pipeline natively
 (`resources.db.timeseries.refresh_rollups`).
 
-Retention applies only to `benchmark_requests` (one row per request of a benchmark run, for
+Retention applies only to `benchmark_request_timings` (one row per request of a benchmark run, for
 re-deriving percentiles; the raw files themselves live in the object store): 90 days, then
 dropped by TimescaleDB's policy or, natively, by the pipeline dropping expired partitions.
 `benchmark_results` and the popularity and price series are history the catalog keeps.
@@ -71,10 +72,10 @@ _SERIES = (
             "snapshot_date DESC", "90 days"),
     _Series("gpu_prices", "observed_at", False, "7 days", "gpu",
             "provider, region, pricing, observed_at DESC", "7 days"),
-    _Series("benchmark_requests", "sent_at", False, "1 day", "result_key",
+    _Series("benchmark_request_timings", "sent_at", False, "1 day", "result_key",
             "request_index, sent_at DESC", "7 days"),
 )  # fmt: skip
-_RAW = "benchmark_requests"  # created here, so dropped (not converted back) on downgrade
+_RAW = "benchmark_request_timings"  # created here, so dropped (not converted back) on downgrade
 _RETENTION = {_RAW: "90 days"}
 
 # The rollups: {bucket} is time_bucket on TimescaleDB and date_trunc in UTC natively (the
@@ -116,21 +117,24 @@ _NATIVE_BUCKET = {"measured_at": "date_trunc('day', measured_at, 'UTC')"}
 
 
 def upgrade() -> None:
-    _create_benchmark_requests()
-    if _enable_timescale():
+    _create_benchmark_request_timings()
+    timescale = _enable_timescale()
+    if timescale:
         _log.info("time series: TimescaleDB hypertables")
         for series in _SERIES:
             _to_hypertable(series)
-        _create_rollups(timescale=True)
     else:
         _log.info("time series: native monthly partitions (no usable TimescaleDB)")
         for series in _SERIES:
             _rebuild(series.table, partition=series)
-            op.execute(
-                f"CREATE INDEX ix_{series.table}_{series.column}_brin "
-                f"ON {series.table} USING brin ({series.column})"
-            )
-        _create_rollups(timescale=False)
+    for series in _SERIES:
+        # Natively a per-partition index; on a hypertable a per-chunk one, which also stands in
+        # for the time index that `create_default_indexes => false` leaves out.
+        op.execute(
+            f"CREATE INDEX ix_{series.table}_{series.column}_brin "
+            f"ON {series.table} USING brin ({series.column})"
+        )
+    _create_rollups(timescale=timescale)
 
 
 def downgrade() -> None:
@@ -144,7 +148,7 @@ def downgrade() -> None:
     # The extension stays: it is database-wide and something else may have come to use it.
 
 
-def _create_benchmark_requests() -> None:
+def _create_benchmark_request_timings() -> None:
     op.create_table(
         _RAW,
         sa.Column("result_key", sa.String(64), nullable=False),
@@ -161,7 +165,7 @@ def _create_benchmark_requests() -> None:
         sa.Column("itl_ms", sa.ARRAY(sa.Float()), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint(
-            "result_key", "sent_at", "request_index", name="pk_benchmark_requests"
+            "result_key", "sent_at", "request_index", name="pk_benchmark_request_timings"
         ),
     )
 

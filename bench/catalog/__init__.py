@@ -1,0 +1,1 @@
+"""The stages of bench/bench_catalog.py: seed the catalog, load it, run the mixes, report."""
