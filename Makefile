@@ -38,12 +38,14 @@ test: lint validate $(PGLITE_STAMP)
 unit: install
 	$(PY) -m pytest tests/unit
 
-bench: install
+bench: install $(PGLITE_STAMP)
 	$(PY) bench/bench_pipeline.py
 	$(PY) bench/bench_mcda.py
 	$(PY) bench/bench_serving.py
 	$(PY) bench/bench_catalog.py
 	$(PY) bench/bench_recovery.py
+	$(PY) bench/bench_registry.py
+	$(PY) bench/bench_timescale.py
 
 clean:
 	rm -rf $(VENV) .modelcat

@@ -2,9 +2,33 @@
 
 import dagster as dg
 
+from assets.benchmarks.run_assets import BenchmarkRunConfig
+from resources.launcher import run_time_limit_s
+from resources.settings import get_settings
+
 # Own benchmark runs are partitioned by (model, GPU); a job cannot mix partitioned and
 # unpartitioned assets, and a GPU run is never something to start by materialising "everything".
 _BENCHMARK_RUNS = dg.AssetSelection.assets("benchmark_runs")
+# Dagster's run tags (dagster._core.storage.tags; spelled out, the module is private).
+RETRY_ON_STEP_FAILURE_TAG = "dagster/retry_on_asset_or_op_failure"
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+# For a run launched without its own (by hand from the UI).
+DEFAULT_MAX_RUNTIME_S: int = BenchmarkRunConfig.model_fields["max_runtime_s"].default
+
+
+def benchmark_run_tags(max_runtime_s: int) -> dict[str, str]:
+    """Run tags of a benchmark run whose attempts may each take `max_runtime_s`.
+
+    Run retries (deploy/helm/dagster-values.yaml) are for runs that never got going (no spot
+    capacity within the start timeout, a lost run worker); a failed step is a genuine failure
+    (bad model, OOM) or preemptions the launcher already retried up to its limit, and a rerun
+    would rent the GPU again for nothing. Run monitoring fails a run past its time limit.
+    """
+    return {
+        RETRY_ON_STEP_FAILURE_TAG: "false",
+        MAX_RUNTIME_TAG: str(run_time_limit_s(max_runtime_s, get_settings())),
+    }
+
 
 # The whole graph, checks included, except the partitioned benchmark runs.
 catalog_job = dg.define_asset_job(
@@ -17,6 +41,10 @@ registry_sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("registry").downstream() - _BENCHMARK_RUNS,
 )
 
-# One own benchmark run: a (model, GPU) partition, requested by the API queue or by hand
-# (partitioning is inferred from the asset).
-benchmark_run_job = dg.define_asset_job("benchmark_run_job", selection=_BENCHMARK_RUNS)
+# One own benchmark run: a (model, GPU) partition, requested by the API queue, the plan or by
+# hand (partitioning is inferred from the asset). The sensors tag each run with its own limit.
+benchmark_run_job = dg.define_asset_job(
+    "benchmark_run_job",
+    selection=_BENCHMARK_RUNS,
+    tags=benchmark_run_tags(DEFAULT_MAX_RUNTIME_S),
+)

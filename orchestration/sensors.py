@@ -13,10 +13,17 @@ import json
 import dagster as dg
 
 from assets.benchmarks import store
+from assets.benchmarks.plan import work_key
 from assets.benchmarks.run_assets import BenchmarkRunConfig, engine_version
-from assets.benchmarks.runs import BENCHMARK_GPUS, InvalidRunConfig, config_from_request
+from assets.benchmarks.runs import (
+    BENCHMARK_GPUS,
+    PLAN_WORK_TAG,
+    InvalidRunConfig,
+    config_from_request,
+    validate_work,
+)
 from assets.common.partitions import models_partitions
-from orchestration.jobs import benchmark_run_job
+from orchestration.jobs import benchmark_run_job, benchmark_run_tags
 from resources import benchmark_queue as queue
 from resources.cache import RedisResource
 from resources.database import DatabaseResource
@@ -26,6 +33,10 @@ REQUEST_TAG = "catalog/benchmark-request"
 PLAN_TAG = "catalog/benchmark-plan-reason"
 CONSUMER = "dagster-benchmark-sensor"
 BATCH = 20
+# A run of these has not finished: the plan sensor does not start the same work beside it.
+_UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+               dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+               dg.DagsterRunStatus.CANCELING]  # fmt: skip
 # Checks whose failure on a finished run is worth an alert.
 ALERT_CHECKS = ("benchmark_run_no_regression", "benchmark_run_below_roofline")
 
@@ -41,11 +52,13 @@ def run_request_for(request: queue.QueuedRequest) -> dg.RunRequest:
         config = BenchmarkRunConfig(**work, request_id=request.id)
     except ValueError as error:
         raise InvalidRunConfig(str(error)) from error
+    validate_work(config.work())
     return dg.RunRequest(
         run_key=request.id,
         partition_key=dg.MultiPartitionKey({"model": request.model_id, "gpu": request.gpu}),
         run_config=dg.RunConfig(ops={"benchmark_runs": config}),
-        tags={REQUEST_TAG: request.id, "catalog/requested-by": request.requested_by},
+        tags={REQUEST_TAG: request.id, "catalog/requested-by": request.requested_by}
+        | benchmark_run_tags(config.max_runtime_s),
     )
 
 
@@ -77,7 +90,9 @@ def benchmark_request_sensor(
             continue
         if request.model_id not in known:
             new_models.add(request.model_id)
-        _report(client, request.id, "running")
+        # Only a queued request starts: one claimed again after its run finished (or after a
+        # tick died once its run was stored) keeps its status; the run key dedupes the run.
+        queue.start(client, request.id)
     return dg.SensorResult(
         run_requests=runs,
         dynamic_partitions_requests=(
@@ -92,8 +107,8 @@ def benchmark_request_sensor(
     minimum_interval_seconds=300,
     # Off until someone turns it on: every run it starts rents a GPU.
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Runs the planned items of `benchmark_plan` (status planned), each revision and "
-    "engine version once.",
+    description="Runs the planned items of `benchmark_plan` (status planned): once per plan, "
+    "never beside an unfinished run of the same work.",
 )
 def benchmark_plan_sensor(
     context: dg.SensorEvaluationContext, database: DatabaseResource
@@ -101,29 +116,20 @@ def benchmark_plan_sensor(
     with database.begin() as conn:
         planned = store.planned_items(conn)
     engine = engine_version(get_settings())
+    keys = {
+        (item["model_id"], item["gpu"], item["config_key"]): work_key(
+            item["model_id"], item["gpu"], item["config_key"], item["revision"], engine
+        )
+        for item in planned
+    }
+    running = _unfinished_work(context.instance, sorted(set(keys.values())))
     known = set(context.instance.get_dynamic_partitions(models_partitions.name))
     runs = []
     for item in planned:
-        config = BenchmarkRunConfig(**item["config"], num_gpus=item["num_gpus"],
-                                    revision=item["revision"])  # fmt: skip
-        runs.append(
-            dg.RunRequest(
-                # Once per revision and engine version: a re-plan of the same work is not rerun.
-                run_key=":".join(
-                    (
-                        "plan",
-                        item["model_id"],
-                        item["gpu"],
-                        item["config_key"],
-                        item["revision"] or "",
-                        engine or "",
-                    )
-                ),  # fmt: skip
-                partition_key=dg.MultiPartitionKey({"model": item["model_id"], "gpu": item["gpu"]}),
-                run_config=dg.RunConfig(ops={"benchmark_runs": config}),
-                tags={PLAN_TAG: item["reason"]},
-            )
-        )
+        key = keys[(item["model_id"], item["gpu"], item["config_key"])]
+        if key in running:
+            continue
+        runs.append(plan_run_request(item, key))
     new_models = sorted({item["model_id"] for item in planned} - known)
     return dg.SensorResult(
         run_requests=runs,
@@ -133,27 +139,58 @@ def benchmark_plan_sensor(
     )
 
 
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[benchmark_run_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Marks the benchmark request of a successful run as succeeded.",
-)
-def benchmark_request_succeeded(
-    context: dg.RunStatusSensorContext, cache: RedisResource
-) -> dg.SkipReason | None:
-    return _finish(context, cache, "succeeded", None)
+def plan_run_request(item: dict, key: str) -> dg.RunRequest:
+    """The run of one planned item, whose work is `key` (plan.work_key).
+
+    Its run key is the work within this plan (`planned_at`): a failed run is tried again by a
+    later plan (which counts the failures and gives up after too many), never twice by one.
+    """
+    config = BenchmarkRunConfig(**item["config"], num_gpus=item["num_gpus"],
+                                revision=item["revision"])  # fmt: skip
+    return dg.RunRequest(
+        run_key=f"plan:{item['planned_at'].isoformat()}:{key}",
+        partition_key=dg.MultiPartitionKey({"model": item["model_id"], "gpu": item["gpu"]}),
+        run_config=dg.RunConfig(ops={"benchmark_runs": config}),
+        tags={PLAN_TAG: item["reason"], PLAN_WORK_TAG: key}
+        | benchmark_run_tags(config.max_runtime_s),
+    )
 
 
-@dg.run_failure_sensor(
-    monitored_jobs=[benchmark_run_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Marks the benchmark request of a failed run as failed, with the reason.",
-)
-def benchmark_request_failed(
-    context: dg.RunFailureSensorContext, cache: RedisResource
-) -> dg.SkipReason | None:
-    return _finish(context, cache, "failed", failure_reason(context))
+def _unfinished_work(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            job_name=benchmark_run_job.name, statuses=_UNFINISHED, tags={PLAN_WORK_TAG: keys}
+        )
+    )
+    return {record.dagster_run.tags[PLAN_WORK_TAG] for record in records}
+
+
+def _request_outcome_sensor(status: queue.Status, run_status: dg.DagsterRunStatus):
+    """The sensor that reports a finished run's outcome to its on-demand request."""
+
+    @dg.run_status_sensor(
+        name=f"benchmark_request_{status}",
+        run_status=run_status,
+        monitored_jobs=[benchmark_run_job],
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Marks the benchmark request of a finished run as {status}"
+        + (", with the reason." if status == "failed" else "."),
+    )
+    def _sensor(context: dg.RunStatusSensorContext, cache: RedisResource) -> dg.SkipReason | None:
+        request_id = context.dagster_run.tags.get(REQUEST_TAG)
+        if request_id is None:
+            return dg.SkipReason("not an on-demand request")
+        error = failure_reason(context.for_run_failure()) if status == "failed" else None
+        _report(cache.client, request_id, status, error)
+        return None
+
+    return _sensor
+
+
+benchmark_request_succeeded = _request_outcome_sensor("succeeded", dg.DagsterRunStatus.SUCCESS)
+benchmark_request_failed = _request_outcome_sensor("failed", dg.DagsterRunStatus.FAILURE)
 
 
 def failure_reason(context: dg.RunFailureSensorContext) -> str:
@@ -196,14 +233,6 @@ def failed_alert_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
                 f"{evaluation.asset_key.to_user_string()} (run {run_id}): {json.dumps(details)}"
             )
     return alerts
-
-
-def _finish(context, cache: RedisResource, status: queue.Status, error: str | None):
-    request_id = context.dagster_run.tags.get(REQUEST_TAG)
-    if request_id is None:
-        return dg.SkipReason("not an on-demand request")
-    _report(cache.client, request_id, status, error)
-    return None
 
 
 def _report(client, request_id: str, status: queue.Status, error: str | None = None) -> None:

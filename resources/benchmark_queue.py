@@ -48,6 +48,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# queued -> running only: a request claimed again after its run finished (or started) keeps
+# its status. KEYS: status hash. ARGV: now. Returns 1 when it moved, 0 when not queued.
+_START_SCRIPT = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'running', 'updated_at', ARGV[1], 'started_at', ARGV[1])
+return 1
+"""
+
 
 def status_key(request_id: str) -> str:
     return f"catalog:benchmark-request:{request_id}"
@@ -163,6 +171,12 @@ def set_status(
     client.hset(key, mapping=fields)
     if status in FINAL:
         client.eval(_RELEASE_SCRIPT, 1, _text(active), request_id)
+
+
+def start(client: redis.Redis, request_id: str) -> bool:
+    """Move a request from queued to running in one step; False (and no change) when it is
+    not queued: already running, finished, expired or unknown."""
+    return bool(client.eval(_START_SCRIPT, 1, status_key(request_id), now_iso()))
 
 
 def _queued(entry_id: bytes | str, raw: dict) -> QueuedRequest:

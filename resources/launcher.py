@@ -12,6 +12,7 @@ the store's endpoint and (locally) credentials, and on Kubernetes the Pipes mess
 through it when pods can reach it. One S3 configuration serves the whole benchmark path.
 """
 
+import math
 import random
 import time
 from abc import ABC, abstractmethod
@@ -30,6 +31,10 @@ HARNESS_MODULE = "modelcat_harness"
 RESULT_METADATA_KEY = "benchmark_result"
 HARNESS_CHECKS = ("harness_requests_succeeded", "harness_metrics_consistent")
 PipesResult = dg.MaterializeResult | dg.AssetCheckResult
+# Beyond `max_runtime_s`: pod start-up and teardown per attempt, and the run's own work (model
+# facts, loading raw records, the write) once.
+ATTEMPT_OVERHEAD_S = 60
+RUN_OVERHEAD_S = 600
 
 
 class BenchmarkFailed(Exception):
@@ -140,6 +145,18 @@ def benchmark_result(results: tuple[PipesResult, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BenchmarkFailed(f"benchmark_result is not a JSON object: {type(value).__name__}")
     return value
+
+
+def run_time_limit_s(max_runtime_s: int, settings: Settings) -> int:
+    """The bound of a whole benchmark run (the `dagster/max_runtime` tag, enforced by run
+    monitoring): every attempt the retry loop may make (`max_preemptions` on spot, as many on
+    on-demand), each pending up to the pending timeout and running up to `max_runtime_s`, the
+    backoffs between them, and `RUN_OVERHEAD_S` for the run's own loading and writing. A run
+    past it is stuck, not slow."""
+    attempts = max(1, 2 * settings.launcher_max_preemptions)
+    per_attempt = max_runtime_s + settings.launcher_pending_timeout_s + ATTEMPT_OVERHEAD_S
+    backoffs = (attempts - 1) * settings.launcher_max_backoff_s * (1 + RetryPolicy().jitter)
+    return math.ceil(attempts * per_attempt + backoffs + RUN_OVERHEAD_S)
 
 
 def build_launcher(

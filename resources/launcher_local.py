@@ -1,15 +1,21 @@
 """The local launcher: the harness as a subprocess on this machine (embedded mode, CPU, tests).
 
 There is no spot capacity here, so an attempt either succeeds or fails: a non-zero exit is the
-benchmark's own failure, reported with the reason the harness gave through Pipes. The subprocess
-gets the object store's environment with its credentials (same machine, nothing leaves it), so the
-harness can write raw records to an S3 store too.
+benchmark's own failure, reported with the reason the harness gave through Pipes, and a harness
+still running after the request's `max_runtime_s` is killed (with everything it started) and
+fails the same way. The subprocess gets the object store's environment with its credentials
+(same machine, nothing leaves it), so the harness can write raw records to an S3 store too.
 """
 
+import contextlib
+import os
+import signal
+import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
-from dagster._core.errors import DagsterPipesExecutionError
+from dagster._core.errors import DagsterExecutionInterruptedError, DagsterPipesExecutionError
 from pydantic import Field
 
 from assets.benchmarks.preemption import Classification
@@ -21,6 +27,74 @@ from resources.launcher import (
     LaunchRequest,
 )
 from resources.launcher_pipes import SubprocessMessageReader
+
+# After SIGTERM, how long the harness may take to exit before SIGKILL.
+KILL_GRACE_S = 10.0
+
+
+class HarnessTimedOut(Exception):
+    """The harness ran past its time limit and was killed."""
+
+
+class TimedSubprocessClient(dg.PipesSubprocessClient):
+    """`PipesSubprocessClient` with a time limit.
+
+    The stock client waits for its process forever and gives no handle to it, so this `run`
+    is the stock one plus the limit: the harness starts in a session of its own, and past
+    `time_limit_s` its whole process group (torch workers, a server it started) is stopped.
+    """
+
+    def __init__(self, *, time_limit_s: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.time_limit_s = time_limit_s
+
+    def run(  # type: ignore[override]
+        self,
+        *,
+        context: dg.AssetExecutionContext,
+        command: Sequence[str],
+        extras: Mapping | None = None,
+    ) -> dg.PipesClientCompletedInvocation:
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=self.context_injector,
+            message_reader=self.message_reader,
+            extras=extras,
+        ) as session:
+            env = {**os.environ, **self.env, **session.get_bootstrap_env_vars()}
+            process = subprocess.Popen(command, cwd=self.cwd, env=env, start_new_session=True)
+            try:
+                process.wait(timeout=self.time_limit_s)
+            except subprocess.TimeoutExpired:
+                _stop_group(process, signal.SIGTERM)
+                raise HarnessTimedOut(
+                    f"the harness ran past max_runtime_s={self.time_limit_s:g} s and was "
+                    "killed (with its child processes)"
+                ) from None
+            except DagsterExecutionInterruptedError:
+                # Its own session does not get the terminal's Ctrl-C: forward it, as upstream.
+                _stop_group(process, signal.SIGINT)
+                raise
+            if process.returncode != 0:
+                raise DagsterPipesExecutionError(
+                    f"External execution process failed with code {process.returncode}"
+                )
+        return dg.PipesClientCompletedInvocation(session)
+
+
+def _stop_group(process: subprocess.Popen, first: signal.Signals) -> None:
+    """`first` to the process group, SIGKILL after `KILL_GRACE_S`; the group is gone after."""
+    try:
+        os.killpg(process.pid, first)
+        process.wait(timeout=KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    # The leader may be gone while children it started still run in its group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 class LocalBenchmarkLauncher(BenchmarkLauncherResource):
@@ -35,7 +109,9 @@ class LocalBenchmarkLauncher(BenchmarkLauncherResource):
     ) -> AttemptReport:
         reader = SubprocessMessageReader()
         env = {**self.object_store.pipes_env(with_credentials=True), **self.env}
-        client = dg.PipesSubprocessClient(env=env, cwd=self.cwd, message_reader=reader)
+        client = TimedSubprocessClient(
+            env=env, cwd=self.cwd, message_reader=reader, time_limit_s=request.max_runtime_s
+        )
         try:
             invocation = client.run(
                 context=context, command=self.command, extras={JOB_EXTRAS_KEY: request.job}
@@ -43,6 +119,8 @@ class LocalBenchmarkLauncher(BenchmarkLauncherResource):
         except DagsterPipesExecutionError as error:
             reason = reader.harness_error or str(error)
             return AttemptReport(Classification("failed", f"harness failed: {reason}"))
+        except HarnessTimedOut as error:
+            return AttemptReport(Classification("failed", f"harness timed out: {error}"))
         except OSError as error:  # the command itself cannot start (not found, not executable)
             return AttemptReport(Classification("failed", f"cannot start {self.command}: {error}"))
         results = tuple(invocation.get_results())

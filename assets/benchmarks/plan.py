@@ -17,6 +17,7 @@ Estimates, per run:
   the fallback would cost and is shown beside it. Budget counts the spot estimate.
 """
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,16 @@ ROOFLINE_EFFICIENCY = 0.5
 SETUP_S = 600.0
 LOAD_GBPS = 1.0
 
-Status = Literal["planned", "over_budget", "unplannable"]
+Status = Literal["planned", "over_budget", "unplannable", "given_up"]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """What the plan's earlier runs of one piece of work (`work_key`) ended with."""
+
+    failed: int = 0
+    succeeded: int = 0
+    last_run_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,10 +101,24 @@ class PlanItem:
     est_usd_spot: float | None = None
     est_usd_on_demand: float | None = None
     rank: int = 0
+    work_key: str = ""  # not stored: the sensor derives it again from the row
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "extra"}
+        return {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("extra", "work_key")
+        }
+
+
+def work_key(
+    model_id: str, gpu: str, key: str, revision: str | None, engine_version: str | None
+) -> str:
+    """One planned piece of work: (model, GPU, config) at a revision and engine version. Its
+    runs are counted under it, and a new revision or engine version starts a fresh count."""
+    identity = repr((model_id, gpu, key, revision or "", engine_version or ""))
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def due_reason(
@@ -147,12 +171,18 @@ def plan(
     last_runs: Mapping[tuple[str, str, str], LastRun],
     engine_version: str | None,
     budget: Budget,
+    outcomes: Mapping[str, Outcomes] | None = None,
+    max_failures: int = 2,
 ) -> list[PlanItem]:
-    """Due items, most popular first, each `planned`, `over_budget` or `unplannable`.
+    """Due items, most popular first, each `planned`, `over_budget`, `unplannable` or
+    `given_up`.
 
-    `last_runs` is keyed by (model_id, gpu, config_key). Duplicate models, GPUs and configs
-    in the inputs are planned once.
+    `last_runs` is keyed by (model_id, gpu, config_key), `outcomes` by `work_key`. Work whose
+    runs failed `max_failures` times is given up (until a new revision or engine version), and
+    so is work still due after a run of it succeeded: a rerun would measure the same thing
+    again. Given-up items cost nothing. Duplicate models, GPUs and configs are planned once.
     """
+    outcomes = outcomes or {}
     models = sorted(_first_of_each(candidates, lambda c: c.model_id).values(),
                     key=lambda c: (-(c.downloads or 0), c.model_id))  # fmt: skip
     gpus = _first_of_each(offers, lambda o: o.gpu).values()
@@ -168,7 +198,11 @@ def plan(
                     continue
                 item = PlanItem(candidate.model_id, candidate.sha, offer.gpu, 1, config, key,
                                 reason, candidate.downloads)  # fmt: skip
+                item.work_key = work_key(candidate.model_id, offer.gpu, key, candidate.sha,
+                                         engine_version)  # fmt: skip
                 _estimate(item, candidate, offer, last)
+                if item.status == "planned":
+                    _judge_outcomes(item, outcomes.get(item.work_key), last, max_failures)
                 if item.status == "planned":
                     hours_left, usd_left = _charge(item, budget, hours_left, usd_left)
                 items.append(item)
@@ -223,3 +257,21 @@ def _charge(
     else:
         return hours_left - hours, usd_left - usd
     return hours_left, usd_left
+
+
+def _judge_outcomes(
+    item: PlanItem, outcomes: Outcomes | None, last: LastRun | None, max_failures: int
+) -> None:
+    if outcomes is None:
+        return
+    run = f" (last run {outcomes.last_run_id})" if outcomes.last_run_id else ""
+    if outcomes.succeeded:
+        found = f"revision {last.revision}, engine {last.engine_version}" if last else "no result"
+        item.status = "given_up"
+        item.note = f"a run of this work succeeded but the result is still not current ({found})"
+        item.note += f"; check benchmark_engine_version{run}"
+    elif outcomes.failed >= max_failures:
+        item.status = "given_up"
+        item.note = f"failed {outcomes.failed} times{run}; retried at a new revision or engine"
+    elif outcomes.failed:
+        item.note = f"retry after {outcomes.failed} failure(s){run}"

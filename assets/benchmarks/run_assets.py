@@ -4,7 +4,7 @@
 imported results), with source "own"; it is a separate asset because it is partitioned by
 (model, GPU) and measured by our harness through the launcher resource. The harness writes its
 per-request records to the object store (`raw/benchmarks/`); the run loads them back into
-`benchmark_requests` in the transaction that stores the result.
+`benchmark_request_timings` in the transaction that stores the result.
 """
 
 from datetime import UTC, datetime
@@ -14,11 +14,12 @@ from typing import Any, Literal
 import dagster as dg
 
 from assets.benchmarks import run_checks, store
-from assets.benchmarks.plan import Budget, plan
+from assets.benchmarks.plan import Budget, Outcomes, PlanItem, plan
 from assets.benchmarks.runs import (
     BENCHMARK_GPUS,
     DEFAULT_CONFIG,
     DEFAULT_SAMPLING,
+    PLAN_WORK_TAG,
     InvalidRunConfig,
     UnreadableRecords,
     build_job,
@@ -46,6 +47,7 @@ benchmark_run_partitions = dg.MultiPartitionsDefinition(
 # A harness reason can quote a whole traceback or list of choices; the UI and the request's
 # status get its start, the run's logs keep all of it.
 _MAX_REASON = 1000
+BENCHMARK_RUN_JOB = "benchmark_run_job"  # orchestration/jobs.py
 _PLAN_COLUMNS = ["rank", "model_id", "gpu", "num_gpus", "reason", "status", "est_gpu_hours",
                  "est_usd_spot", "est_usd_on_demand", "estimate_basis", "note"]  # fmt: skip
 
@@ -78,9 +80,17 @@ class BenchmarkRunConfig(dg.Config):
 
 
 def engine_version(settings: Settings) -> str | None:
-    """The engine version runs are expected to use (see `benchmark_engine_version`)."""
+    """The engine version runs are expected to use (`benchmark_engine_version`), or None when
+    it is not known: then no run is due for an engine change.
+
+    Unset, only the local launcher's is known (it runs this interpreter's transformers); a
+    pod runs the image's, which the code location cannot see, and guessing from here would
+    make every result look stale, forever.
+    """
     if settings.benchmark_engine_version:
         return settings.benchmark_engine_version
+    if settings.launcher_kind != "local":
+        return None
     try:
         return metadata.version("transformers")
     except metadata.PackageNotFoundError:
@@ -92,10 +102,14 @@ def engine_version(settings: Settings) -> str | None:
     kinds={"python", "postgres"},
     deps=["registry_models", "gpu_prices", "gpu_catalog"],
 )
-def benchmark_plan(database: DatabaseResource) -> dg.MaterializeResult:
+def benchmark_plan(
+    context: dg.AssetExecutionContext, database: DatabaseResource
+) -> dg.MaterializeResult:
     """Which (model, GPU, config) to benchmark next: models never measured, with a new Hub
     revision or a new engine version, most downloaded first, within the GPU-hour and dollar
-    budget at spot prices (on-demand fallback cost shown). Replaces the `benchmark_plan` table."""
+    budget at spot prices (on-demand fallback cost shown). Work whose planned runs kept
+    failing is given up until its revision or engine changes. Replaces the `benchmark_plan`
+    table."""
     settings = get_settings()
     policy = SpotPolicy(settings.spot_discount, settings.spot_interruptions_per_hour,
                         settings.spot_restart_overhead_minutes)  # fmt: skip
@@ -111,8 +125,12 @@ def benchmark_plan(database: DatabaseResource) -> dg.MaterializeResult:
             conn, settings.benchmark_plan_gpus, policy, settings.price_window_days
         )
         candidates = store.plan_candidates(conn, settings.benchmark_plan_models)
-        items = plan(candidates, offers, [DEFAULT_CONFIG], store.last_own_runs(conn), version,
-                     budget)  # fmt: skip
+        last_runs = store.last_own_runs(conn)
+        # Twice: the first pass names the due work, whose run outcomes the second one judges.
+        due = plan(candidates, offers, [DEFAULT_CONFIG], last_runs, version, budget)
+        outcomes = plan_outcomes(context.instance, due)
+        items = plan(candidates, offers, [DEFAULT_CONFIG], last_runs, version, budget,
+                     outcomes, settings.benchmark_plan_max_failures)  # fmt: skip
         store.replace_plan(conn, items, datetime.now(UTC))
     planned = [i for i in items if i.status == "planned"]
     priced = [o.gpu for o in offers if o.on_demand_usd_per_gpu_hour is not None]
@@ -124,6 +142,7 @@ def benchmark_plan(database: DatabaseResource) -> dg.MaterializeResult:
             "planned": len(planned),
             "over_budget": sum(i.status == "over_budget" for i in items),
             "unplannable": sum(i.status == "unplannable" for i in items),
+            "given_up": sum(i.status == "given_up" for i in items),
             "est_gpu_hours": round(sum(i.est_gpu_hours or 0 for i in planned), 3),
             "est_usd_spot": round(sum(i.est_usd_spot or 0 for i in planned), 2),
             "est_usd_on_demand_fallback": round(sum(i.est_usd_on_demand or 0 for i in planned), 2),
@@ -132,6 +151,29 @@ def benchmark_plan(database: DatabaseResource) -> dg.MaterializeResult:
             "plan": dg.MetadataValue.md(markdown_table(rows[:50], _PLAN_COLUMNS)),
         }
     )
+
+
+def plan_outcomes(instance: dg.DagsterInstance, items: list[PlanItem]) -> dict[str, Outcomes]:
+    """How the finished plan runs (tagged by `benchmark_plan_sensor`) of `items` ended, per
+    `work_key`. Dagster's run history is the record: it has every run, its status and why."""
+    keys = sorted({item.work_key for item in items})
+    if not keys:
+        return {}
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            job_name=BENCHMARK_RUN_JOB,
+            statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS],
+            tags={PLAN_WORK_TAG: keys},
+        )
+    )
+    outcomes: dict[str, Outcomes] = {}
+    for record in sorted(records, key=lambda r: r.create_timestamp):
+        run = record.dagster_run
+        key = run.tags[PLAN_WORK_TAG]
+        seen = outcomes.get(key, Outcomes())
+        failed = run.status == dg.DagsterRunStatus.FAILURE
+        outcomes[key] = Outcomes(seen.failed + failed, seen.succeeded + (not failed), run.run_id)
+    return outcomes
 
 
 @dg.asset(
@@ -162,7 +204,7 @@ def benchmark_runs(
 ) -> dg.MaterializeResult:
     """Own benchmark runs, one per (model, GPU) partition: the harness measures the model (on a
     spot GPU pod, or a CPU subprocess locally) and the result is stored in `benchmark_results`
-    with source "own" and its provenance, its per-request records in `benchmark_requests`.
+    with source "own" and its provenance, its per-request records in `benchmark_request_timings`.
     Re-running a partition with the same identity replaces its rows, so a retried or
     re-executed run never duplicates one."""
     settings = get_settings()
@@ -196,11 +238,13 @@ def benchmark_runs(
     try:
         outcome = launcher.launch(context, request)
     except BenchmarkFailed as error:
-        # A preempted run may succeed later (a Dagster retry); a genuine failure will not.
+        # Never retried by Dagster (nor the run: orchestration/jobs.py): a genuine failure
+        # fails again, and preemptions were already retried by the launcher up to its limit.
+        kind = "gave up after preemptions" if isinstance(error, BenchmarkPreempted) else "failed"
         raise dg.Failure(
-            description=f"benchmark of {model_id} on {gpu} failed: {error.reason[:_MAX_REASON]}",
+            description=f"benchmark of {model_id} on {gpu} {kind}: {error.reason[:_MAX_REASON]}",
             metadata={"attempts": dg.MetadataValue.json([a.__dict__ for a in error.attempts])},
-            allow_retries=isinstance(error, BenchmarkPreempted),
+            allow_retries=False,
         ) from error
     attempts = [a.__dict__ for a in outcome.attempts]
     provenance = {
@@ -214,7 +258,7 @@ def benchmark_runs(
     requests, loading = _request_rows(context, object_store, row)
     with database.begin() as conn:
         replaced = store.write_own_result(conn, row)
-        loading["requests_loaded"] = store.write_requests(conn, row["result_key"], requests)
+        loading["requests_loaded"] = store.write_request_timings(conn, row["result_key"], requests)
         history = store.same_work_history(conn, row)
         bandwidth = store.bandwidths(conn).get(gpu)
     checks = [
@@ -229,7 +273,7 @@ def benchmark_runs(
 def _request_rows(
     context: dg.AssetExecutionContext, object_store: ObjectStoreResource, row: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The run's `benchmark_requests` rows, read back from the object store, and what loading
+    """The run's `benchmark_request_timings` rows, read back from the object store, and what loading
     them found. Records that cannot be read leave the result stored without them (its
     percentiles stand on their own; the object stays in the store) and say why."""
     uri = row["extra"].get("raw_records_uri") or ""

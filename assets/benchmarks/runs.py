@@ -38,6 +38,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "output_len": 256,
 }
 DEFAULT_SAMPLING: dict[str, int] = {"num_requests": 64, "warmup_requests": 4, "seed": 0}
+# The run tag of a planned run: its plan `work_key` (plan.py), under which the plan counts
+# the work's failed and succeeded runs.
+PLAN_WORK_TAG = "catalog/benchmark-work"
 # Request options of the API (`POST /benchmarks/requests`) and the job keys they set.
 REQUEST_OPTIONS = {"batch_size": "concurrency", "max_output_tokens": "output_len"}
 _COLUMNS = frozenset(c.name for c in BenchmarkResult.__table__.columns)
@@ -162,7 +165,7 @@ def result_row(
 def request_rows(
     result_key: str, measured_at: datetime, data: bytes
 ) -> tuple[list[dict[str, Any]], int]:
-    """`benchmark_requests` rows from the harness's raw records (gzipped JSON lines, one per
+    """`benchmark_request_timings` rows from the harness's raw records (gzipped JSON lines, one per
     measured request, harness/modelcat_harness/timing.py `record`), and how many lines were
     skipped as unusable (no index or send time). A request's `sent_at` is the window start
     (`measured_at`) plus its `sent_s`; a failed request keeps its error (or "no output")."""
@@ -218,16 +221,33 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _validate(
-    config: Mapping[str, Any], gpu: str, num_gpus: int, model_source: Mapping[str, Any]
-) -> None:
+def validate_work(config: Mapping[str, Any]) -> None:
+    """InvalidRunConfig unless the harness can run this work (defaults fill missing keys).
+
+    The harness checks the same again; checking here refuses a request or a run before it
+    rents a GPU for a job that can only fail.
+    """
+    config = {**DEFAULT_CONFIG, **DEFAULT_SAMPLING, **config}
     if config["engine"] not in ("transformers", "openai"):
         raise InvalidRunConfig(f"engine must be transformers or openai, got {config['engine']!r}")
     if config["dtype"] not in ("float32", "bfloat16", "float16"):
         raise InvalidRunConfig(f"dtype must be float32, bfloat16 or float16: {config['dtype']!r}")
     for key in ("concurrency", "input_len", "output_len", "num_requests"):
-        if not isinstance(config[key], int) or config[key] < 1:
+        if not _is_int(config[key]) or config[key] < 1:
             raise InvalidRunConfig(f"{key} must be a positive integer, got {config[key]!r}")
+    if config["engine"] == "transformers" and config["num_requests"] % config["concurrency"]:
+        # The in-process engine runs static batches: a ragged last batch would be measured at
+        # another concurrency (modelcat_harness.job refuses it too).
+        raise InvalidRunConfig(
+            f"the transformers engine runs static batches of concurrency="
+            f"{config['concurrency']}; num_requests={config['num_requests']} must be a multiple"
+        )
+
+
+def _validate(
+    config: Mapping[str, Any], gpu: str, num_gpus: int, model_source: Mapping[str, Any]
+) -> None:
+    validate_work(config)
     if gpu not in BENCHMARK_GPUS:
         raise InvalidRunConfig(f"GPU {gpu!r} has no pool; one of {', '.join(BENCHMARK_GPUS)}")
     if num_gpus < 1 or (gpu == CPU and num_gpus != 1):

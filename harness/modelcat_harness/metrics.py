@@ -22,7 +22,11 @@ DEFINITIONS = {
     "output_throughput": "output tokens of successful requests / measured window (tokens/s), "
     "at the stated concurrency, input/output lengths and engine; warm-up excluded",
     "throughput_per_gpu": "output_throughput / num_gpus",
-    "tokens_per_s_per_user": "1000 / median ITL (ms), as the imported ML.ENERGY rows",
+    # DESIGN §5 "1/ITL" per token: a server may stream several tokens in one chunk, so 1000 /
+    # median chunk gap would count chunks; TPOT divides a request's decode time by its tokens.
+    "tokens_per_s_per_user": "1000 / median TPOT (ms): output tokens per second one request "
+    "sees while decoding (1/ITL per token, equal to 1000 / median ITL when every streamed "
+    "chunk carries one token)",
     "percentiles": "linear interpolation between closest ranks (numpy default)",
 }
 
@@ -34,11 +38,11 @@ def aggregate(timings: Sequence[RequestTiming], duration_s: float, num_gpus: int
     tpot = [v for t in ok if (v := tpot_ms(t)) is not None]
     output_tokens = sum(t.output_tokens for t in ok)
     throughput = output_tokens / duration_s if ok and duration_s > 0 else None
-    itl_p50 = percentile(itl, 50)
+    tpot_p50 = percentile(tpot, 50)
     return {
         "output_throughput": throughput,
         "throughput_per_gpu": throughput / num_gpus if throughput is not None else None,
-        "tokens_per_s_per_user": 1000 / itl_p50 if itl_p50 else None,
+        "tokens_per_s_per_user": 1000 / tpot_p50 if tpot_p50 else None,
         **summary([ttft_ms(t) for t in ok], "ttft_ms"),
         **summary(tpot, "tpot_ms"),
         **summary(itl, "itl_ms"),

@@ -1,12 +1,12 @@
 """GET /benchmarks/plan: the runs the planner wants next, read-only, with cost estimates."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from serving import errors
 from serving.benchmarks import plan_repository
-from serving.benchmarks.plan_schemas import PlanItemPublic, PlanPublic
+from serving.benchmarks.plan_schemas import PlanItemPublic, PlanPublic, PlanStatus
 from serving.deps import DatabaseDep
 from serving.schemas import NO_NUL
 
@@ -22,7 +22,7 @@ router = APIRouter(tags=["benchmarks"])
 async def benchmark_plan(
     db: DatabaseDep,
     status: Annotated[
-        Literal["planned", "over_budget", "unplannable"] | None,
+        PlanStatus | None,
         Query(description="Only items with this status"),
     ] = None,
     gpu: Annotated[str | None, Query(pattern=NO_NUL, description="Canonical GPU name")] = None,

@@ -1,9 +1,10 @@
 """The benchmark plan as the API shows it: what runs next, why, and what it should cost."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assets.benchmarks.plan import Status as PlanStatus
 from serving.schemas import UtcDatetime
 
 
@@ -18,8 +19,8 @@ class PlanItemPublic(BaseModel):
     config: dict[str, Any]
     config_key: str
     reason: str = Field(examples=["never measured", "new revision 1a2b3c -> 4d5e6f"])
-    status: Literal["planned", "over_budget", "unplannable"]
-    note: str = Field(description="Why an item is deferred or unplannable")
+    status: PlanStatus
+    note: str = Field(description="Why an item is deferred, unplannable or given up")
     downloads: int | None
     estimate_basis: str = Field(examples=["past run", "roofline heuristic"])
     est_gpu_hours: float | None

@@ -5,12 +5,15 @@ on the other end of Pipes, not a real benchmark.
 It reads the job from the Pipes extras (`"job"`), and reports one materialization carrying
 `benchmark_result` plus the two harness checks. A job with `"model_id"` starting `missing/`
 fails as a bad model id would: an exception inside the Pipes session, so its reason travels in
-the `closed` message. `"fake_sleep_s"` keeps it running for a while (time for a test to preempt).
+the `closed` message. `"fake_sleep_s"` keeps it running for a while (time for a test to preempt
+or time it out); `"fake_child_pid_file"` makes it start a child process first and write the
+child's pid there (what a time limit must stop too).
 
 The session is opened by the real harness's `open_pipes`, so messages travel exactly as the
 harness sends them: through S3 (`PipesS3MessageWriter`) when the launcher's reader asks for it.
 """
 
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -39,6 +42,10 @@ def main() -> None:
         job = pipes.get_extra("job")
         # What the fake kubelet waits for to reclaim a node "mid-run", whichever way messages go.
         print(RUNNING, file=sys.__stderr__, flush=True)
+        if job.get("fake_child_pid_file"):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+            with open(job["fake_child_pid_file"], "w") as file:
+                file.write(str(child.pid))
         time.sleep(float(job.get("fake_sleep_s", 0)))
         if job["model_id"].startswith("missing/"):
             raise LookupError(f"model {job['model_id']!r} not found")

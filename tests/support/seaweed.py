@@ -10,6 +10,7 @@ The S3 gateway gets an identity file, so requests signed with any other key are 
 (SignatureDoesNotMatch / InvalidAccessKeyId) as on AWS. Data and logs go to the given folder.
 
 `weed_or_skip(settings)` finds the binary, or skips loudly (fails with CATALOG_REQUIRE_SERVICES=1).
+`seaweed` is that as a module-scoped pytest fixture: a conftest imports it to offer it.
 """
 
 import json
@@ -90,6 +91,16 @@ def weed_or_skip(settings: Settings) -> Path:
         if settings.require_services:
             pytest.fail(message + " (CATALOG_REQUIRE_SERVICES=1)", pytrace=False)
         pytest.skip("SKIPPED LOUDLY: " + message)
+
+
+@pytest.fixture(scope="module")
+def seaweed(
+    tmp_path_factory: pytest.TempPathFactory, test_settings: Settings
+) -> Iterator[SeaweedS3]:
+    """One server per test module (starting one takes seconds), or a loud skip without one."""
+    weed_or_skip(test_settings)
+    with seaweed_s3(tmp_path_factory.mktemp("seaweed")) as server:
+        yield server
 
 
 @contextmanager

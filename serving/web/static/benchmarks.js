@@ -19,8 +19,13 @@ const DEFAULT_SORT = "rank";
 // The API's maximum page: a plan is one row per due (model, GPU, config), so this is plenty;
 // beyond it the table says it shows the first rows by rank.
 const LIMIT = 500;
-const STATUS_ORDER = { planned: 0, over_budget: 1, unplannable: 2 };
-const STATUS_LABEL = { planned: "planned", over_budget: "over budget", unplannable: "unplannable" };
+const STATUS_ORDER = { planned: 0, over_budget: 1, unplannable: 2, given_up: 3 };
+const STATUS_LABEL = {
+  planned: "planned",
+  over_budget: "over budget",
+  unplannable: "unplannable",
+  given_up: "given up",
+};
 
 // Sortable columns: how to read the value; nulls sort last either way.
 const COLUMNS = [

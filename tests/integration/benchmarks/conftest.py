@@ -13,6 +13,7 @@ from resources.db.tables import MlModel
 from resources.launcher_local import LocalBenchmarkLauncher
 from resources.object_store import LocalObjectStore, ObjectStoreResource
 from resources.settings import REPO_ROOT
+from tests.support.seaweed import seaweed  # noqa: F401 (the S3 tests' fixture)
 
 HARNESS = REPO_ROOT / "harness"
 MODEL = "tiny-random/llama"

@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 import redis
 
+from orchestration.jobs import MAX_RUNTIME_TAG, RETRY_ON_STEP_FAILURE_TAG
 from orchestration.sensors import (
     REQUEST_TAG,
     benchmark_request_failed,
@@ -67,6 +68,8 @@ def test_each_request_becomes_one_run_and_new_models_become_partitions(client, r
     assert runs[first].tags[REQUEST_TAG] == first
     config = runs[first].run_config["ops"]["benchmark_runs"]["config"]
     assert (config["concurrency"], config["request_id"]) == (4, first)
+    assert runs[first].tags[RETRY_ON_STEP_FAILURE_TAG] == "false"
+    assert int(runs[first].tags[MAX_RUNTIME_TAG]) > config["max_runtime_s"]
     [add] = result.dynamic_partitions_requests
     assert (add.partitions_def_name, list(add.partition_keys)) == ("models", ["new/model"])
     assert _status(client, first)["status"] == "running"
@@ -90,6 +93,30 @@ def test_a_request_that_cannot_run_is_failed_with_its_reason_not_crashed(
     assert status["status"] == "failed" and "no benchmark pool for GPU 'T4'" in status["error"]
     # Failed requests free their (model, gpu, config) for a new request at once.
     assert _enqueue(client, "m/a", "T4")
+
+
+def test_static_batches_that_do_not_divide_the_requests_are_refused_before_a_run(
+    client, redis_url, instance
+):
+    ragged = _enqueue(client, "m/a", "CPU", batch_size=3)  # 64 requests in batches of 3
+    assert _tick(instance, redis_url).run_requests == []
+    status = _status(client, ragged)
+    assert status["status"] == "failed" and "must be a multiple" in status["error"]
+
+
+def test_a_request_claimed_again_after_its_run_finished_keeps_its_outcome(
+    client, redis_url, instance
+):
+    request_id = _enqueue(client, "m/a", "CPU")
+    [run] = _tick(instance, redis_url).run_requests  # the tick dies before its cursor is kept
+    queue.set_status(client, request_id, "succeeded")  # ... and the run finishes
+    for pending in client.xpending_range(queue.STREAM, queue.GROUP, "-", "+", 10):
+        # Idle long enough for xautoclaim (10 min) without waiting for it.
+        client.xclaim(queue.STREAM, queue.GROUP, "dead-consumer", 0, [pending["message_id"]],
+                      idle=11 * 60 * 1000)  # fmt: skip
+    [again] = _tick(instance, redis_url).run_requests
+    assert again.run_key == run.run_key  # Dagster will not run it twice
+    assert _status(client, request_id)["status"] == "succeeded"
 
 
 def _finished_run(instance, request_id: str, fail: bool) -> dg.DagsterRun:
@@ -126,7 +153,7 @@ def test_run_outcomes_are_reported_back_to_the_request(client, redis_url, instan
 
     run = _finished_run(instance, failed, fail=True)
     context = _status_context(instance, redis_url, run, "benchmark_request_failed")
-    benchmark_request_failed(context.for_run_failure())
+    benchmark_request_failed(context)
     status = _status(client, failed)
     assert status["status"] == "failed"
     assert status["error"] == "benchmark of m/a on CPU failed: out of memory"  # the step's reason

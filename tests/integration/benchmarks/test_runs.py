@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from assets.benchmarks.run_assets import benchmark_runs
 from orchestration.sensors import benchmark_regression_alert, failed_alert_checks
-from resources.db.tables import BenchmarkRequest, BenchmarkResult
+from resources.db.tables import BenchmarkRequestTiming, BenchmarkResult
 from resources.object_store import RAW_RECORDS_PREFIX, LocalObjectStore
 from tests.integration.benchmarks.conftest import MODEL, PARTITION, RUN_CONFIG, SHA
 
@@ -39,7 +39,7 @@ def _rows(engine: Engine) -> list[dict]:
 
 
 def requests(engine: Engine) -> list[dict]:
-    query = select(BenchmarkRequest.__table__).order_by(BenchmarkRequest.request_index)
+    query = select(BenchmarkRequestTiming.__table__).order_by(BenchmarkRequestTiming.request_index)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings()]
 

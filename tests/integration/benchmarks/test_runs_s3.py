@@ -1,10 +1,9 @@
 """`benchmark_runs` on an S3 object store (a real SeaweedFS on 127.0.0.1): the harness writes its
 raw records to the bucket with the store's endpoint and credentials, and the run reads them back
-through the store into `benchmark_requests`. Unreadable records leave the result stored without
-them, saying why."""
+through the store into `benchmark_request_timings`. Unreadable records leave the result stored
+without them, saying why."""
 
 import gzip
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -13,21 +12,11 @@ from sqlalchemy.engine import Engine
 
 from assets.benchmarks.run_assets import benchmark_runs
 from resources.object_store import RAW_RECORDS_PREFIX, S3ObjectStore
-from resources.settings import Settings
 from tests.integration.benchmarks.conftest import PARTITION, RUN_CONFIG, resources_for
 from tests.integration.benchmarks.test_runs import _rows, requests
-from tests.support.seaweed import SeaweedS3, seaweed_s3, weed_or_skip
+from tests.support.seaweed import SeaweedS3
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def seaweed(
-    tmp_path_factory: pytest.TempPathFactory, test_settings: Settings
-) -> Iterator[SeaweedS3]:
-    weed_or_skip(test_settings)
-    with seaweed_s3(tmp_path_factory.mktemp("seaweed")) as server:
-        yield server
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from resources.launcher import (
 )
 from resources.object_store import LocalObjectStore
 from resources.settings import REPO_ROOT
+from tests.support.seaweed import seaweed  # noqa: F401 (the S3 tests' fixture)
 
 FAKE_HARNESS = [sys.executable, str(REPO_ROOT / "tests" / "support" / "pipes_fake_harness.py")]
 

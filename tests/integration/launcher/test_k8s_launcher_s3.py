@@ -16,21 +16,11 @@ from dagster_aws.s3 import S3Resource
 from resources.launcher import LaunchRequest
 from resources.launcher_k8s import K8sBenchmarkLauncher
 from resources.object_store import PIPES_PREFIX, S3ObjectStore
-from resources.settings import Settings
 from tests.integration.launcher.conftest import FAKE_HARNESS, job
 from tests.support.k8s_cluster import FakeCluster
-from tests.support.seaweed import SeaweedS3, seaweed_s3, weed_or_skip
+from tests.support.seaweed import SeaweedS3
 
 GPU = "H100-SXM-80GB"
-
-
-@pytest.fixture(scope="module")
-def seaweed(
-    tmp_path_factory: pytest.TempPathFactory, test_settings: Settings
-) -> Iterator[SeaweedS3]:
-    weed_or_skip(test_settings)
-    with seaweed_s3(tmp_path_factory.mktemp("seaweed")) as server:
-        yield server
 
 
 @pytest.fixture

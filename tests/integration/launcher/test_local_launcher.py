@@ -1,5 +1,7 @@
 """The local launcher runs a real subprocess speaking Pipes (the fake harness of tests/support)."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from resources.launcher import BenchmarkFailed, LaunchRequest
@@ -8,8 +10,18 @@ from tests.integration.launcher.conftest import FAKE_HARNESS, job
 from tests.support.pipes_fake_harness import result_for
 
 
-def _request(**job_overrides: object) -> LaunchRequest:
-    return LaunchRequest(job=job(gpu="CPU", num_gpus=0, **job_overrides), gpu="CPU", num_gpus=0)
+def _request(max_runtime_s: int = 3600, **job_overrides: object) -> LaunchRequest:
+    return LaunchRequest(job=job(gpu="CPU", num_gpus=0, **job_overrides), gpu="CPU", num_gpus=0,
+                         max_runtime_s=max_runtime_s)  # fmt: skip
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for a parent that never reaps it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 def test_a_local_run_returns_the_one_result_and_its_checks(run_benchmark, object_store) -> None:
@@ -53,3 +65,20 @@ def test_a_command_that_cannot_start_is_a_failure_not_a_crash(
     run = run_benchmark(launcher, _request())
     assert isinstance(run.error, BenchmarkFailed)
     assert "cannot start" in run.error.reason
+
+
+def test_a_harness_past_max_runtime_is_killed_with_its_children_and_fails(
+    run_benchmark, object_store, tmp_path
+) -> None:
+    # Without a limit the fake harness would finish (and succeed) after 30 s.
+    pid_file = tmp_path / "child.pid"
+    run = run_benchmark(
+        LocalBenchmarkLauncher(command=FAKE_HARNESS, object_store=object_store),
+        _request(max_runtime_s=1, fake_sleep_s=30, fake_child_pid_file=str(pid_file)),
+    )
+    assert not run.result.success
+    assert isinstance(run.error, BenchmarkFailed)
+    assert "timed out" in run.error.reason and "max_runtime_s=1 s" in run.error.reason
+    assert [a.outcome for a in run.error.attempts] == ["failed"]  # never retried
+    child = int(pid_file.read_text())
+    assert not _running(child), "the harness's child outlived the time limit"

@@ -96,3 +96,17 @@ def test_status_errors(client):
     with pytest.raises(ValueError, match="unknown status"):
         queue.set_status(client, request_id, "exploded")  # type: ignore[arg-type]
     assert _status(client, "f" * 32) is None
+
+
+def test_start_moves_only_a_queued_request_to_running(client):
+    request_id, _ = _enqueue(client)
+    assert queue.start(client, request_id) is True
+    assert _status(client, request_id)["status"] == "running"
+    assert queue.start(client, request_id) is False  # claimed twice: no second start
+    queue.set_status(client, request_id, "succeeded")
+    # Re-claimed after its run finished: the outcome stands.
+    assert queue.start(client, request_id) is False
+    status = _status(client, request_id)
+    assert status["status"] == "succeeded" and status["finished_at"] >= status["started_at"]
+    assert queue.start(client, "0" * 32) is False  # unknown or expired
+    assert _status(client, "0" * 32) is None  # and not created by the attempt

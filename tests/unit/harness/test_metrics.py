@@ -38,12 +38,21 @@ def test_aggregate_pools_itl_and_takes_tpot_per_request() -> None:
     assert columns["throughput_per_gpu"] == pytest.approx(3 / 0.7)
     assert columns["itl_ms_p50"] == pytest.approx(200)  # pooled [100, 100, 300, 300]
     assert columns["tpot_ms_p50"] == pytest.approx(200)  # per request [100, 300]
-    assert columns["tokens_per_s_per_user"] == pytest.approx(1000 / 200)
+    assert columns["tokens_per_s_per_user"] == pytest.approx(1000 / 200)  # median TPOT
     assert columns["ttft_ms_p99"] == pytest.approx(100)
     assert columns["e2e_ms_p50"] == pytest.approx(500)
     tally = counts([fast, slow, failed], 0.7)
     assert tally["requests_succeeded"] == 2 and tally["requests_failed"] == 1
     assert tally["output_tokens"] == 6 and tally["first_errors"] == ["HTTP 500"]
+
+
+def test_per_user_rate_counts_tokens_when_a_chunk_carries_several() -> None:
+    """A server streaming 4 tokens per chunk every 200 ms decodes 20 tokens/s per user, not
+    the 5 chunks/s that 1000 / median chunk gap would report."""
+    requests = [_request(i, 0.0, [0.1, 0.3, 0.5, 0.7], tokens=13) for i in range(2)]
+    columns = aggregate(requests, duration_s=0.7, num_gpus=1)
+    assert columns["itl_ms_p50"] == pytest.approx(200)  # chunk gaps stay what they are
+    assert columns["tokens_per_s_per_user"] == pytest.approx(1000 / (600 / 12))
 
 
 def test_aggregate_of_only_failures_is_empty_not_zero() -> None:

@@ -9,10 +9,12 @@ from assets.benchmarks.plan import (
     Candidate,
     GpuOffer,
     LastRun,
+    Outcomes,
     due_reason,
     estimate_gpu_hours,
     gpus_needed,
     plan,
+    work_key,
 )
 from assets.benchmarks.runs import DEFAULT_CONFIG, config_key
 
@@ -107,3 +109,37 @@ def test_a_past_run_beats_the_heuristic():
         None,
         "no bandwidth and no past run",
     )
+
+
+def _judged(outcomes: Outcomes, last: LastRun | None = None, engine: str | None = None):
+    candidate = _model("m/a", 10)
+    key = work_key("m/a", H100.gpu, KEY, candidate.sha, engine)
+    last_runs = {("m/a", H100.gpu, KEY): last} if last else {}
+    budget = Budget(max_gpu_hours=math.inf, max_usd=1e-9)  # nothing fits if it is charged
+    [item] = plan([candidate], [H100], [DEFAULT_CONFIG], last_runs, engine, UNLIMITED,
+                  {key: outcomes}, max_failures=2)  # fmt: skip
+    [charged] = plan([candidate, _model("m/b", 1)], [H100], [DEFAULT_CONFIG], last_runs, engine,
+                     budget, {key: outcomes}, max_failures=2)[:1]  # fmt: skip
+    return item, charged
+
+
+def test_work_that_keeps_failing_is_given_up_and_costs_nothing():
+    item, _ = _judged(Outcomes(failed=1, last_run_id="r1"))
+    assert item.status == "planned" and item.note == "retry after 1 failure(s) (last run r1)"
+    item, charged = _judged(Outcomes(failed=2, last_run_id="r2"))
+    assert item.status == "given_up" and item.note.startswith("failed 2 times (last run r2)")
+    assert charged.status == "given_up"  # not over_budget: it was never charged
+
+
+def test_work_still_due_after_a_successful_run_is_given_up_not_rerun_forever():
+    """The image runs engine 5.1 while 5.0 is configured: every result looks stale."""
+    item, _ = _judged(Outcomes(succeeded=1), LastRun("a" * 40, "5.1", 500.0), engine="5.0")
+    assert item.status == "given_up" and "engine 5.1" in item.note
+
+
+def test_a_new_revision_or_engine_is_new_work_with_a_fresh_count():
+    key = work_key("m/a", H100.gpu, KEY, "a" * 40, "5.0")
+    assert key == work_key("m/a", H100.gpu, KEY, "a" * 40, "5.0")
+    assert key != work_key("m/a", H100.gpu, KEY, "b" * 40, "5.0")
+    assert key != work_key("m/a", H100.gpu, KEY, "a" * 40, "5.1")
+    assert key != work_key("m/a", L4.gpu, KEY, "a" * 40, "5.0")

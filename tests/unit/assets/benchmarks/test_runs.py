@@ -50,11 +50,18 @@ def test_the_job_follows_the_contract():
         ({"config": DEFAULT_CONFIG | {"concurrency": 0}}, "concurrency"),
         ({"gpu": "CPU", "num_gpus": 2}, "num_gpus"),
         ({"model_source": {"kind": "hub"}}, "model_source.kind"),
+        # 64 requests in static batches of 3 would leave a ragged last batch of 1.
+        ({"config": DEFAULT_CONFIG | {"concurrency": 3}}, "must be a multiple"),
     ],
 )
 def test_a_job_the_harness_cannot_run_is_refused_with_the_field(overrides, message):
     with pytest.raises(InvalidRunConfig, match=message):
         _job(**overrides)
+
+
+def test_a_server_engine_has_no_static_batches_to_divide_into():
+    job = _job(config=DEFAULT_CONFIG | {"engine": "openai", "concurrency": 3})
+    assert (job["concurrency"], job["num_requests"]) == (3, 64)
 
 
 def test_a_rerun_has_the_same_key_and_other_work_another():
