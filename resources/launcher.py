@@ -185,4 +185,5 @@ def build_launcher(
         kube_context=settings.launcher_kube_context,
         pending_timeout_s=settings.launcher_pending_timeout_s,
         service_account=settings.launcher_service_account,
+        credentials_secret=settings.launcher_credentials_secret,
     )

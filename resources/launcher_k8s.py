@@ -10,7 +10,8 @@ Built on `PipesK8sClient` with two changes that the stock client cannot be confi
 
 Pipes messages travel through the object store when pods can reach it (S3: they outlive a
 reclaimed node and its logs), else through the pod's logs. The pod gets the store's endpoint and
-region, never its keys: those come from a Secret or IRSA / Workload Identity on the pod.
+region, never its keys: those come from IRSA / Workload Identity, or from the Secret named by
+`credentials_secret` (the pod's `envFrom`, so the spec holds its name, not its values).
 """
 
 from collections.abc import Iterator
@@ -132,6 +133,8 @@ class K8sBenchmarkLauncher(BenchmarkLauncherResource):
     cpu_per_gpu: int = 8
     memory_gib_per_gpu: int = 64
     service_account: str | None = None
+    # The Secret holding the pod's S3 keys and HF_TOKEN, where no IRSA / Workload Identity does.
+    credentials_secret: str | None = None
     env: dict[str, str] = Field(default_factory=dict)  # no secrets: the pod spec is readable
 
     def _client(self) -> tuple[BoundedPipesK8sClient, Any]:
@@ -163,6 +166,7 @@ class K8sBenchmarkLauncher(BenchmarkLauncherResource):
             cloud=self.cloud, pricing=pricing, max_runtime_s=request.max_runtime_s,
             labels=labels, annotations=annotations, cpu_per_gpu=self.cpu_per_gpu,
             memory_gib_per_gpu=self.memory_gib_per_gpu, service_account=self.service_account,
+            credentials_secret=self.credentials_secret,
         )  # fmt: skip
 
     def _run_attempt(

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     launcher_kubeconfig: str | None = None
     launcher_kube_context: str | None = None
     launcher_service_account: str | None = None
+    # A Secret in launcher_namespace given to harness pods as env vars (AWS_ACCESS_KEY_ID,
+    # AWS_SECRET_ACCESS_KEY, HF_TOKEN) where no IRSA / Workload Identity supplies them.
+    launcher_credentials_secret: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$",  # a Secret name (DNS subdomain)
+    )
     # A pod with no node after this long is deleted and counted as a capacity miss.
     launcher_pending_timeout_s: float = Field(900.0, gt=0)
     launcher_max_preemptions: int = Field(3, ge=0)

@@ -67,20 +67,21 @@ def benchmark_results_below_roofline(database: DatabaseResource) -> dg.AssetChec
 @dg.asset_check(asset="benchmark_plan", description="Planned runs fit the budget (GPU-hours and "
                 "dollars at spot) and every planned run has a cost estimate.")  # fmt: skip
 def benchmark_plan_within_budget(database: DatabaseResource) -> dg.AssetCheckResult:
-    settings = get_settings()
+    # Against the caps stored with the plan: today's settings may have changed since.
     with database.begin() as conn:
         planned = store.planned_items(conn)
+        budget = store.plan_budget(conn) or {"max_gpu_hours": 0.0, "max_usd": 0.0}
     hours = sum(p["est_gpu_hours"] or 0 for p in planned)
     usd = sum(p["est_usd_spot"] or 0 for p in planned)
     unestimated = sum(p["est_usd_spot"] is None for p in planned)
     return dg.AssetCheckResult(
-        passed=hours <= settings.benchmark_budget_gpu_hours
-        and usd <= settings.benchmark_budget_usd
-        and unestimated == 0,
+        passed=hours <= budget["max_gpu_hours"] and usd <= budget["max_usd"] and unestimated == 0,
         metadata={
             "planned": len(planned),
             "est_gpu_hours": hours,
             "est_usd_spot": usd,
             "without_estimate": unestimated,
+            "budget_gpu_hours": budget["max_gpu_hours"],
+            "budget_usd": budget["max_usd"],
         },  # fmt: skip
     )

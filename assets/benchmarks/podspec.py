@@ -82,6 +82,9 @@ class PodRequest:
     cpu_per_gpu: int = 8
     memory_gib_per_gpu: int = 64
     service_account: str | None = None
+    # A Secret whose keys become the container's env vars (S3 keys, HF_TOKEN) on clusters
+    # without IRSA / Workload Identity: the spec names it, never its values.
+    credentials_secret: str | None = None
     image_pull_policy: str = "IfNotPresent"
 
 
@@ -185,6 +188,10 @@ def pod_template(request: PodRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         # reason survives even when the Pipes messages could not say it.
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
+    if request.credentials_secret:
+        # Not `optional`: a missing Secret stops the container at CreateContainerConfigError,
+        # a failure with its reason, instead of a benchmark that fails later without S3 access.
+        container["envFrom"] = [{"secretRef": {"name": request.credentials_secret}}]
     spec: dict[str, Any] = {
         "restartPolicy": "Never",
         # The hard stop for a run that hangs, enforced by the kubelet even if Dagster is gone.

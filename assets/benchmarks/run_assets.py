@@ -109,7 +109,8 @@ def benchmark_plan(
     revision or a new engine version, most downloaded first, within the GPU-hour and dollar
     budget at spot prices (on-demand fallback cost shown). Work whose planned runs kept
     failing is given up until its revision or engine changes. Replaces the `benchmark_plan`
-    table."""
+    table, and stores the budget beside it (`benchmark_plan_budget`) so the plan is judged
+    against the caps it was made with."""
     settings = get_settings()
     policy = SpotPolicy(settings.spot_discount, settings.spot_interruptions_per_hour,
                         settings.spot_restart_overhead_minutes)  # fmt: skip
@@ -131,7 +132,7 @@ def benchmark_plan(
         outcomes = plan_outcomes(context.instance, due)
         items = plan(candidates, offers, [DEFAULT_CONFIG], last_runs, version, budget,
                      outcomes, settings.benchmark_plan_max_failures)  # fmt: skip
-        store.replace_plan(conn, items, datetime.now(UTC))
+        store.replace_plan(conn, items, datetime.now(UTC), budget)
     planned = [i for i in items if i.status == "planned"]
     priced = [o.gpu for o in offers if o.on_demand_usd_per_gpu_hour is not None]
     rows = [i.as_row() for i in items]

@@ -5,6 +5,7 @@ transaction each, on the caller's connection.
 """
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +13,12 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from assets.benchmarks.plan import Candidate, GpuOffer, LastRun, PlanItem
+from assets.benchmarks.plan import Budget, Candidate, GpuOffer, LastRun, PlanItem
 from assets.benchmarks.runs import SOURCE, config_key
 from assets.costs.cost import price_window, spot_effective_price, spot_price_from_on_demand
 from assets.costs.pricing import SpotPolicy
 from resources.db.tables import (
+    BenchmarkPlanBudget,
     BenchmarkPlanItem,
     BenchmarkRequestTiming,
     BenchmarkResult,
@@ -28,6 +30,7 @@ from resources.db.tables import (
 
 _R = BenchmarkResult.__table__.c
 _PLAN = BenchmarkPlanItem.__table__
+_PLAN_BUDGET = BenchmarkPlanBudget.__table__
 PLAN_TASK = "text-generation"
 
 
@@ -89,11 +92,22 @@ def gpu_offers(
     return offers
 
 
-def replace_plan(conn: Connection, items: Sequence[PlanItem], planned_at: datetime) -> None:
-    """The plan is the table: the old one goes in the same transaction the new one comes in."""
-    conn.execute(delete(_PLAN))
+def replace_plan(
+    conn: Connection, items: Sequence[PlanItem], planned_at: datetime, budget: Budget
+) -> None:
+    """The plan is the table: the old one goes in the same transaction the new one comes in,
+    with the budget it was made against (its items go with it: ON DELETE CASCADE)."""
+    conn.execute(delete(_PLAN_BUDGET))
+    conn.execute(_PLAN_BUDGET.insert(), [asdict(budget) | {"planned_at": planned_at}])
     if items:
         conn.execute(_PLAN.insert(), [item.as_row() | {"planned_at": planned_at} for item in items])
+
+
+def plan_budget(conn: Connection) -> dict[str, Any] | None:
+    """The current plan's caps and `planned_at`; None before the first plan."""
+    query = select(_PLAN_BUDGET).order_by(_PLAN_BUDGET.c.planned_at.desc()).limit(1)
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
 
 
 def plan_item(conn: Connection, model_id: str, gpu: str, key: str) -> dict[str, Any] | None:

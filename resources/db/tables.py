@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -347,11 +348,28 @@ class GpuInstance(Base):
     memory_gb: Mapped[float | None] = mapped_column(Float)
 
 
+class BenchmarkPlanBudget(Base):
+    """The caps the current benchmark plan was made against (one row per plan, `planned_at`).
+
+    Stored with the plan, not read from today's settings: a changed budget must not make an
+    older plan look over or under it. Replaced with the plan; its items reference it.
+    """
+
+    __tablename__ = "benchmark_plan_budget"
+
+    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    max_gpu_hours: Mapped[float] = mapped_column(Float)
+    max_usd: Mapped[float] = mapped_column(Float)  # at spot prices
+    max_gpu_hours_per_run: Mapped[float] = mapped_column(Float)
+    max_usd_per_run: Mapped[float] = mapped_column(Float)
+
+
 class BenchmarkPlanItem(Base):
     """One (model, GPU, config) the benchmark planner wants measured, with its cost estimate.
 
     The whole table is the current plan: each planning run replaces it in one transaction.
     `status` is planned (within budget), over_budget (deferred) or unplannable (`note` says why).
+    The plan's budget is its `benchmark_plan_budget` row.
     """
 
     __tablename__ = "benchmark_plan"
@@ -371,6 +389,9 @@ class BenchmarkPlanItem(Base):
     est_gpu_hours: Mapped[float | None] = mapped_column(Float)
     est_usd_spot: Mapped[float | None] = mapped_column(Float)
     est_usd_on_demand: Mapped[float | None] = mapped_column(Float)
-    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        ForeignKey("benchmark_plan_budget.planned_at", ondelete="CASCADE"),
+    )
 
     __table_args__ = (Index("ix_benchmark_plan_rank", "rank"),)

@@ -1,4 +1,5 @@
-"""GET /benchmarks/plan: the runs the planner wants next, read-only, with cost estimates."""
+"""GET /benchmarks/plan: the runs the planner wants next, read-only, with cost estimates and the
+budget the plan was made against."""
 
 from typing import Annotated
 
@@ -15,7 +16,7 @@ router = APIRouter(tags=["benchmarks"])
 
 @router.get(
     "/benchmarks/plan",
-    summary="The benchmark plan: which model runs on which GPU next, and its estimated cost",
+    summary="The benchmark plan: which model runs on which GPU next, its estimated cost and budget",
     response_model=PlanPublic,
     responses={**errors.INVALID, **errors.UNAVAILABLE},
 )
@@ -28,9 +29,9 @@ async def benchmark_plan(
     gpu: Annotated[str | None, Query(pattern=NO_NUL, description="Canonical GPU name")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> PlanPublic:
-    rows, count, totals = await db.run(
+    rows, count, summary = await db.run(
         plan_repository.list_plan, status=status, gpu=gpu, limit=limit
     )
     return PlanPublic(
-        data=[PlanItemPublic.model_validate(row) for row in rows], count=count, **totals
+        data=[PlanItemPublic.model_validate(row) for row in rows], count=count, **summary
     )

@@ -32,6 +32,13 @@ class PlanItemPublic(BaseModel):
 class PlanPublic(BaseModel):
     data: list[PlanItemPublic]
     count: int = Field(description="Items matching the filter, before limit")
-    planned_gpu_hours: float = Field(description="Sum over items with status planned")
+    planned_gpu_hours: float = Field(description="Sum over matching items with status planned")
     planned_usd_spot: float
     planned_usd_on_demand: float
+    # The caps stored with the plan when it was made (not today's settings); null before the
+    # first plan. They cover the whole plan, whatever the filter.
+    planned_at: UtcDatetime | None = Field(description="When the current plan was made")
+    budget_gpu_hours: float | None = Field(description="The plan's GPU-hour cap")
+    budget_usd: float | None = Field(description="The plan's dollar cap, at spot prices")
+    budget_gpu_hours_per_run: float | None = Field(description="The cap on one run's GPU-hours")
+    budget_usd_per_run: float | None = Field(description="The cap on one run's spot cost")

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from assets.benchmarks.runs import DEFAULT_CONFIG, config_key
 from resources import benchmark_queue as queue
-from resources.db.tables import BenchmarkPlanItem
+from resources.db.tables import BenchmarkPlanBudget, BenchmarkPlanItem
 from resources.settings import Settings
 from serving.app import create_app
 from serving.security.principal import READ, REQUEST_BENCHMARKS
@@ -63,9 +63,15 @@ PLAN = [
 ]
 
 
+# The caps the plan was made against (stored with it): the page shows the totals "of" these.
+BUDGET = {"planned_at": PLANNED_AT, "max_gpu_hours": 2.0, "max_usd": 1.5,
+          "max_gpu_hours_per_run": 4.0, "max_usd_per_run": 20.0}  # fmt: skip
+
+
 @pytest.fixture
 def plan(catalog: Engine) -> Engine:  # noqa: F811 - the imported fixture
     with catalog.begin() as conn:
+        conn.execute(insert(BenchmarkPlanBudget), [BUDGET])
         conn.execute(insert(BenchmarkPlanItem), PLAN)
     return catalog
 
@@ -132,8 +138,13 @@ def test_plan_table_totals_filters_and_sorting(browser, plan, base_url):  # noqa
     driver.find_element(By.LINK_TEXT, "Benchmarks").click()  # linked from every page's nav
     wait(driver, lambda d: rows(d) == ALL, "the four plan items in rank order")
     assert driver.current_url == base_url + "/ui/benchmarks"
-    # Totals count the planned items only: 1.25 + 0.5 GPU-h, $0.75 + $0.50, $4.50 + $1.50.
-    assert totals(driver) == ("1.75", "$1.25", "$6.00")
+    # Totals count the planned items only: 1.25 + 0.5 GPU-h, $0.75 + $0.50, $4.50 + $1.50,
+    # each against the plan's stored budget (2 GPU-h, $1.50).
+    assert totals(driver) == ("1.75 of 2", "$1.25 of $1.50", "$6.00")
+    assert "at most 4 a run" in driver.find_element(By.ID, "total-gpu-hours").text
+    assert "at most $20.00 a run" in driver.find_element(By.ID, "total-spot").text
+    # The plan's own time (the browser's time zone decides the day, not the month).
+    assert driver.find_element(By.ID, "planned-at").text.startswith("planned Jan")
     assert "4 plan items" in driver.find_element(By.ID, "count").text
     table = driver.find_element(By.ID, "plan")
     headers = table.find_elements(By.CSS_SELECTOR, "thead th[scope=col]")
@@ -151,7 +162,8 @@ def test_plan_table_totals_filters_and_sorting(browser, plan, base_url):  # noqa
     Select(driver.find_element(By.NAME, "gpu")).select_by_value("B200")
     wait(driver, lambda d: rows(d) == ALL[1:3], "the B200 items")
     assert "gpu=B200" in driver.current_url
-    wait(driver, lambda d: totals(d) == ("0.5", "$0.500", "$1.50"), "the B200 totals")
+    b200 = ("0.5 of 2", "$0.500 of $1.50", "$1.50")  # the budget stays the whole plan's
+    wait(driver, lambda d: totals(d) == b200, "the B200 totals")
 
     # Sorting by a header: ascending, then descending; the address keeps it.
     driver.find_element(By.CSS_SELECTOR, "button[data-sort=est_usd_spot]").click()
@@ -171,7 +183,7 @@ def test_plan_table_totals_filters_and_sorting(browser, plan, base_url):  # noqa
     driver.get(base_url + "/ui/benchmarks?gpu=H100&sort=-est_gpu_hours")
     wait(driver, lambda d: rows(d) == [ALL[0], ALL[3]], "the H100 items")
     assert Select(driver.find_element(By.NAME, "gpu")).first_selected_option.text == "H100"
-    assert totals(driver) == ("1.25", "$0.750", "$4.50")
+    assert totals(driver) == ("1.25 of 2", "$0.750 of $1.50", "$4.50")
 
     # Nothing matches: say so, and offer to clear the filters.
     driver.get(base_url + "/ui/benchmarks?gpu=H100&status=over_budget")
@@ -228,6 +240,12 @@ def test_empty_and_error_states(browser, catalog, server):  # noqa: F811 - fixtu
         wait(driver, lambda d: "No plan yet" in state(d), "the no-plan state")
         assert "benchmark_plan" in state(driver)
         assert not driver.find_element(By.ID, "totals").is_displayed()
+        # A plan was made and nothing was due: not "no plan yet".
+        with catalog.begin() as conn:
+            conn.execute(insert(BenchmarkPlanBudget), [BUDGET])
+        driver.refresh()
+        wait(driver, lambda d: "Nothing to benchmark" in state(d), "the nothing-due state")
+        assert "No plan yet" not in state(driver)
     # Closed reads and no key: an error that says a key is needed, with a retry.
     with server(open_reads=False) as url:
         driver.get(url + "/ui/benchmarks")

@@ -156,17 +156,35 @@ function stat(id, value, label) {
     el("div", { class: "l" }, label));
 }
 
+// "X of Y": a planned total against the cap stored with the plan (the budget it was made
+// against, not today's settings). No cap before the first plan: the total alone.
+function ofBudget(planned, budget, format) {
+  if (budget === null || budget === undefined) return format(planned);
+  return [format(planned), el("span", { class: "of" }, ` of ${format(budget)}`)];
+}
+
+function perRun(cap, format) {
+  return cap === null || cap === undefined ? "" : ` · at most ${format(cap)} a run`;
+}
+
+function formatPlannedAt(value) {
+  return new Date(value).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" });
+}
+
 function render(body, query) {
   items = body.data;
   const filtered = Object.keys(query).length > 0;
   count.replaceChildren(el("strong", {}, `${fmt.int(body.count)} plan item${body.count === 1 ? "" : "s"}`),
     items.length < body.count ? ` · showing the first ${fmt.int(items.length)} by rank` : "");
-  plannedAt.textContent = items.length
-    ? `planned ${new Date(items[0].planned_at).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" })}`
-    : "";
+  plannedAt.textContent = body.planned_at ? `planned ${formatPlannedAt(body.planned_at)}` : "";
+  const hours = (v) => fmt.num(v, 2);
+  // The budget is the whole plan's; with a filter the totals are this view's share of it.
+  const scope = filtered ? " here" : "";
   totals.replaceChildren(
-    stat("total-gpu-hours", fmt.num(body.planned_gpu_hours, 2), "planned GPU-hours"),
-    stat("total-spot", fmt.usd(body.planned_usd_spot), "planned cost at spot"),
+    stat("total-gpu-hours", ofBudget(body.planned_gpu_hours, body.budget_gpu_hours, hours),
+      `planned GPU-hours${scope}${perRun(body.budget_gpu_hours_per_run, hours)}`),
+    stat("total-spot", ofBudget(body.planned_usd_spot, body.budget_usd, fmt.usd),
+      `planned cost at spot${scope}${perRun(body.budget_usd_per_run, fmt.usd)}`),
     stat("total-on-demand", fmt.usd(body.planned_usd_on_demand), "if all fell back to on-demand"));
   totals.hidden = !items.length;
   fillGpus(items.map((item) => item.gpu));
@@ -176,10 +194,14 @@ function render(body, query) {
     showState(table, "empty", "No plan items match these filters",
       "Pick another GPU or status, or clear the filters to see the whole plan.",
       el("button", { type: "button", onclick: () => form.reset() }, "Clear filters"));
+  } else if (body.planned_at) {
+    showState(table, "empty", "Nothing to benchmark",
+      `The plan made ${formatPlannedAt(body.planned_at)} found every candidate model measured at its `
+      + "current revision and engine version.");
   } else {
     showState(table, "empty", "No plan yet",
       "Materialize the benchmark_plan asset (Dagster UI, group benchmarks, or `modelcat pipeline "
-      + "run`). An empty plan after that means every model is measured at its current revision.");
+      + "run`).");
   }
 }
 

@@ -16,7 +16,7 @@ from assets.benchmarks.runs import DEFAULT_CONFIG
 from assets.costs.assets import gpu_catalog, gpu_prices
 from resources.database import DatabaseResource
 from resources.datasets import DatasetsResource
-from resources.db.tables import BenchmarkPlanItem, BenchmarkResult, MlModel
+from resources.db.tables import BenchmarkPlanBudget, BenchmarkPlanItem, BenchmarkResult, MlModel
 from resources.settings import Settings, get_settings
 from serving.app import create_app
 
@@ -102,11 +102,51 @@ def test_the_plan_is_due_work_most_popular_first_within_budget(
     check = benchmark_plan_within_budget(DatabaseResource(url=database_url))
     assert check.passed and check.metadata["planned"].value == 2
 
-    app = create_app(database_url, redis_url, Settings(open_reads=True, rate_limit_per_s=0,
-                                                        rate_limit_anonymous_per_s=0))  # fmt: skip
-    with TestClient(app) as client:
+    with _client(database_url, redis_url) as client:
         body = client.get("/benchmarks/plan", params={"status": "planned"}).json()
         assert [i["model_id"] for i in body["data"]] == ["big/popular", "small/model"]
         assert body["count"] == 2
         assert body["planned_usd_spot"] == pytest.approx(sum(i["est_usd_spot"] for i in planned))
         assert client.get("/benchmarks/plan", params={"status": "bogus"}).status_code == 422
+
+
+def test_the_plan_keeps_the_budget_it_was_made_against(
+    settings, catalog, database_url, redis_url, monkeypatch
+):
+    with _client(database_url, redis_url) as client:
+        before = client.get("/benchmarks/plan").json()
+    assert before["count"] == 0 and before["planned_at"] is None
+    assert before["budget_gpu_hours"] is None and before["budget_usd"] is None
+
+    resources = {"database": DatabaseResource(url=database_url)}
+    assert dg.materialize([benchmark_plan], resources=resources).success
+    first = _plan(catalog)
+    # Today's settings change; the plan already made still shows the caps it was made with.
+    monkeypatch.setenv("CATALOG_BENCHMARK_BUDGET_GPU_HOURS", "3.5")
+    monkeypatch.setenv("CATALOG_BENCHMARK_BUDGET_USD", "12.5")
+    get_settings.cache_clear()
+    with _client(database_url, redis_url) as client:
+        body = client.get("/benchmarks/plan", params={"gpu": "H100-SXM-80GB"}).json()
+    assert body["budget_gpu_hours"] == settings.benchmark_budget_gpu_hours
+    assert body["budget_usd"] == settings.benchmark_budget_usd
+    assert body["budget_gpu_hours_per_run"] == settings.benchmark_max_gpu_hours_per_run
+    assert body["budget_usd_per_run"] == settings.benchmark_max_usd_per_run
+    assert datetime.fromisoformat(body["planned_at"]) == first[0]["planned_at"]
+    assert body["planned_gpu_hours"] <= body["budget_gpu_hours"]
+
+    # The next plan is made against the new caps, and replaces the old one with its budget.
+    assert dg.materialize([benchmark_plan], resources=resources).success
+    with _client(database_url, redis_url) as client:
+        body = client.get("/benchmarks/plan").json()
+    assert (body["budget_gpu_hours"], body["budget_usd"]) == (3.5, 12.5)
+    assert body["planned_gpu_hours"] <= 3.5 and body["planned_usd_spot"] <= 12.5
+    with catalog.connect() as conn:
+        budgets = conn.execute(select(BenchmarkPlanBudget.__table__)).mappings().all()
+    assert len(budgets) == 1  # the old plan's row went, and its items with it
+    assert {i["planned_at"] for i in _plan(catalog)} == {budgets[0]["planned_at"]}
+
+
+def _client(database_url: str, redis_url: str) -> TestClient:
+    app = create_app(database_url, redis_url, Settings(open_reads=True, rate_limit_per_s=0,
+                                                        rate_limit_anonymous_per_s=0))  # fmt: skip
+    return TestClient(app)

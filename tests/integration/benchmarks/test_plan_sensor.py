@@ -15,7 +15,7 @@ from assets.benchmarks.runs import DEFAULT_CONFIG, PLAN_WORK_TAG, config_key
 from orchestration.jobs import MAX_RUNTIME_TAG, RETRY_ON_STEP_FAILURE_TAG, benchmark_run_job
 from orchestration.sensors import PLAN_TAG, benchmark_plan_sensor
 from resources.database import DatabaseResource
-from resources.db.tables import BenchmarkPlanItem
+from resources.db.tables import BenchmarkPlanBudget, BenchmarkPlanItem
 from resources.settings import get_settings
 
 pytestmark = pytest.mark.integration
@@ -49,10 +49,7 @@ def _tick(instance, database_url: str) -> dg.SensorResult:
 
 
 def test_planned_items_become_runs_keyed_by_revision(clean_db: Engine, database_url, instance):
-    with clean_db.begin() as conn:
-        conn.execute(BenchmarkPlanItem.__table__.insert(), [
-            _item("m/planned", "planned", 1), _item("m/deferred", "over_budget", 2),
-        ])  # fmt: skip
+    _replace_plan(clean_db, _item("m/planned", "planned", 1), _item("m/deferred", "over_budget", 2))
     result = _tick(instance, database_url)
     [run] = result.run_requests
     assert run.partition_key == dg.MultiPartitionKey({"model": "m/planned", "gpu": "H100-SXM-80GB"})
@@ -113,8 +110,14 @@ def _plan_item(model_id: str, key: str) -> PlanItem:
 
 
 def _replace_plan(engine: Engine, *items: dict) -> None:
+    """As `store.replace_plan` does: the old plan goes with its budget row, the new items come
+    with theirs (the sensor reads neither the caps nor more than one plan)."""
+    budgets = [{"planned_at": at, "max_gpu_hours": 24.0, "max_usd": 100.0,
+                "max_gpu_hours_per_run": 4.0, "max_usd_per_run": 20.0}
+               for at in {item["planned_at"] for item in items}]  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(BenchmarkPlanItem.__table__.delete())
+        conn.execute(BenchmarkPlanBudget.__table__.delete())  # cascades to the items
+        conn.execute(BenchmarkPlanBudget.__table__.insert(), budgets)
         conn.execute(BenchmarkPlanItem.__table__.insert(), list(items))
 
 

@@ -56,6 +56,19 @@ def test_a_pod_that_completes_returns_its_result(cluster, tmp_path, run_benchmar
     assert cluster.live_pods() == []  # the launcher cleans up after reading the pod back
 
 
+@pytest.mark.parametrize("cluster", [["run"]], indirect=True)
+def test_the_credentials_secret_reaches_the_created_pod(cluster, tmp_path, run_benchmark):
+    launcher = _launcher(cluster, tmp_path, credentials_secret="model-catalog-harness")
+    run = run_benchmark(launcher, _request())
+    assert run.result.success, run.error
+    (pod,) = cluster.manifests
+    (container,) = pod["spec"]["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "model-catalog-harness"}}]
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HF_TOKEN"} & {
+        e["name"] for e in container.get("env", [])
+    }
+
+
 @pytest.mark.parametrize("cluster", [["reclaim", "run"]], indirect=True)
 def test_a_reclaimed_pod_is_retried_and_yields_one_result(cluster, tmp_path, run_benchmark):
     run = run_benchmark(_launcher(cluster, tmp_path), _request())

@@ -5,7 +5,8 @@ Revises: 0005
 Create Date: 2026-11-30
 
 One row per (model, GPU, config_key); the planner replaces the whole table each time, and the
-API reads it in `rank` order.
+API reads it in `rank` order. `benchmark_plan_budget` holds the caps the plan was made against,
+one row per plan; the items reference it by `planned_at` and go when it goes.
 """
 
 import sqlalchemy as sa
@@ -19,6 +20,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "benchmark_plan_budget",
+        sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("max_gpu_hours", sa.Float(), nullable=False),
+        sa.Column("max_usd", sa.Float(), nullable=False),
+        sa.Column("max_gpu_hours_per_run", sa.Float(), nullable=False),
+        sa.Column("max_usd_per_run", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("planned_at", name=op.f("pk_benchmark_plan_budget")),
+    )
     op.create_table(
         "benchmark_plan",
         sa.Column("model_id", sa.String(length=512), nullable=False),
@@ -37,6 +47,12 @@ def upgrade() -> None:
         sa.Column("est_usd_spot", sa.Float(), nullable=True),
         sa.Column("est_usd_on_demand", sa.Float(), nullable=True),
         sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["planned_at"],
+            ["benchmark_plan_budget.planned_at"],
+            name=op.f("fk_benchmark_plan_planned_at_benchmark_plan_budget"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("model_id", "gpu", "config_key", name=op.f("pk_benchmark_plan")),
     )
     op.create_index("ix_benchmark_plan_rank", "benchmark_plan", ["rank"])
@@ -45,3 +61,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_benchmark_plan_rank", table_name="benchmark_plan")
     op.drop_table("benchmark_plan")
+    op.drop_table("benchmark_plan_budget")

@@ -50,6 +50,23 @@ def test_every_cloud_and_pricing_renders_a_valid_pod(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_pod_with_the_credentials_secret_is_valid_and_holds_no_key(tmp_path: Path) -> None:
+    pod = pod_manifest(_request(credentials_secret="model-catalog-harness"), "b", "mc")
+    (container,) = pod["spec"]["containers"]
+    assert container["envFrom"] == [{"secretRef": {"name": "model-catalog-harness"}}]
+    assert "env" not in container  # PipesK8sClient adds its own; the keys never enter the spec
+    path = tmp_path / "pod.yaml"
+    path.write_text(yaml.safe_dump(pod))
+    command = [str(VALIDATOR), "--strict", "--kubernetes-version", KUBERNETES_VERSION, "--quiet"]
+    result = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_without_a_credentials_secret_the_pod_reads_none() -> None:
+    _, spec = pod_template(_request())
+    assert "envFrom" not in spec["containers"][0]
+
+
 def test_the_validator_rejects_a_misspelt_pod_field(tmp_path: Path) -> None:
     """Guards the test above: strict validation must fail an unknown field."""
     pod = pod_manifest(_request(), "b", "mc")
