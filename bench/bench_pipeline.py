@@ -51,9 +51,9 @@ def parse_only() -> float:
 
     data = get_settings().data_dir
     started = time.perf_counter()
-    registry = build_registry(get_settings())
-    parse_models(registry.list_models(), registry.name)
-    snapshot_rows(registry.history(), registry.name)
+    (source,) = build_registry(get_settings()).sources()
+    parse_models(source.listing(), source.name)
+    snapshot_rows(source.history(), source.name)
     parse_leaderboard(data / "benchmarks" / "mlenergy_v3")
     parse_price_dir(data / "gpu_prices" / "tugot17_gpu_price_tracker")
     return time.perf_counter() - started

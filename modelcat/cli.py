@@ -21,6 +21,7 @@ from rich.table import Table
 from modelcat import api_commands
 from modelcat.api_commands import Json
 from modelcat.output import console, err
+from modelcat.registry_commands import registry_app
 from resources.settings import REPO_ROOT, Settings, get_settings
 
 app = typer.Typer(help="Model Catalog: which model to run on which GPU, at what latency and cost.",
@@ -31,6 +32,7 @@ recommendations_app = typer.Typer(help="Published recommendations.", no_args_is_
 app.add_typer(recommendations_app, name="recommendations")
 app.add_typer(api_commands.models_app, name="models")
 app.add_typer(api_commands.benchmarks_app, name="benchmarks")
+app.add_typer(registry_app, name="registry")
 app.command()(api_commands.recommend)
 
 

@@ -6,6 +6,7 @@ Pure functions: a record that cannot be trusted raises `InvalidRecord` with the 
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,6 +25,8 @@ _NOT_EXTRA = {"id", "author", "sha", "lastModified", "downloads", "likes", "pipe
 # Booleans as some exports print them; gated is also one of the Hub's modes (a gated model).
 _TEXT_BOOLS = {"False": False, "True": True, "false": False, "true": True}
 _GATED_MODES = ("auto", "manual")
+# The Hub's kinds of derivation (`base_model:<relation>:<id>` tags, `base_model_relation`).
+RELATIONS = ("finetune", "quantized", "adapter", "merge")
 SNAPSHOT_COLUMNS = ["model_id", "snapshot_date", "downloads", "likes", "trending_rank"]
 
 
@@ -31,13 +34,31 @@ class InvalidRecord(ValueError):
     """A registry record that cannot become a row; the message says why."""
 
 
-def parse_model(record: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """One `models` row from one Hub-shaped record (see resources/registry.py)."""
+# PostgreSQL's text and JSONB cannot hold U+0000: one such character would fail a whole batch.
+_NUL = "\x00"
+# How json.dumps writes it: "\u0000" after an even number of backslashes (an odd number is a
+# text that spells the escape).
+_NUL_ESCAPED = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _nul(where: str) -> InvalidRecord:
+    return InvalidRecord(f"{where} contains a NUL character, which PostgreSQL text cannot hold")
+
+
+def parse_model(
+    record: Mapping[str, Any], source: str, allowed_fields: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """One `models` row from one Hub-shaped record (see resources/registry.py). With
+    `allowed_fields` (a manifest's schema), a field outside it makes the record invalid."""
     if not isinstance(record, Mapping):
         raise InvalidRecord(f"record is a {type(record).__name__}, not an object")
     model_id = _text(record, "id")
     if not model_id or not model_id.strip():
         raise InvalidRecord("missing or empty id")
+    if allowed_fields is not None:
+        unknown = sorted(str(key) for key in record if key not in allowed_fields)
+        if unknown:
+            raise InvalidRecord(f"unknown field(s): {', '.join(unknown)}")
     card = record.get("cardData") or {}
     safetensors = record.get("safetensors") or {}
     if not isinstance(card, Mapping) or not isinstance(safetensors, Mapping):
@@ -48,11 +69,19 @@ def parse_model(record: Mapping[str, Any], source: str) -> dict[str, Any]:
     tags = record.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise InvalidRecord("tags must be a list of strings")
+    if any(_NUL in tag for tag in tags):
+        raise _nul("a tag")
     extra = {k: v for k, v in record.items() if k not in _NOT_EXTRA}
     if record.get("gated") in _GATED_MODES:
         extra["gated_mode"] = record["gated"]
     if safetensors.get("parameters"):
         extra["parameters_by_dtype"] = safetensors["parameters"]
+    base_models, relations = lineage(card, tags)
+    if relations:
+        extra["base_model_relations"] = relations
+    license_ = _license(card, tags)
+    if (license_ and _NUL in license_) or any(_NUL in base for base in base_models):
+        raise _nul("cardData")
     return {
         "id": model_id,
         "source": source,
@@ -60,7 +89,7 @@ def parse_model(record: Mapping[str, Any], source: str) -> dict[str, Any]:
         "author": _text(record, "author") or (model_id.split("/")[0] if "/" in model_id else None),
         "pipeline_tag": _text(record, "pipeline_tag"),
         "library_name": _text(record, "library_name"),
-        "license": _license(card, tags),
+        "license": license_,
         "gated": _flag(record.get("gated"), "gated", _GATED_MODES),
         "private": _flag(record.get("private"), "private"),
         "num_parameters": parameters,
@@ -69,13 +98,13 @@ def parse_model(record: Mapping[str, Any], source: str) -> dict[str, Any]:
         "downloads": _count(record.get("downloads"), "downloads"),
         "likes": _count(record.get("likes"), "likes"),
         "tags": tags,
-        "base_models": _base_models(card, tags),
-        "extra": {k: v for k, v in ((k, _json_safe(v)) for k, v in extra.items()) if v is not None},
+        "base_models": base_models,
+        "extra": _extra(extra),
     }
 
 
 def parse_models(
-    records: Iterable[Mapping[str, Any]], source: str
+    records: Iterable[Mapping[str, Any]], source: str, allowed_fields: frozenset[str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(rows, rejected): every valid record once, and each other record with its reason.
 
@@ -86,7 +115,7 @@ def parse_models(
     rejected: list[dict[str, Any]] = []
     for record in records:
         try:
-            row = parse_model(record, source)
+            row = parse_model(record, source, allowed_fields)
         except InvalidRecord as error:
             rejected.append({"record": record, "reason": str(error)})
             continue
@@ -121,6 +150,8 @@ def _text(record: Mapping[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRecord(f"{key} is a {type(value).__name__}, not a string")
+    if _NUL in value:
+        raise _nul(key)
     if len(value) > _MAX_LENGTH[key]:
         raise InvalidRecord(f"{key} is longer than {_MAX_LENGTH[key]} characters")
     return value
@@ -176,20 +207,62 @@ def _license(card: Mapping[str, Any], tags: list[str]) -> str | None:
     return next((name[:128] for name in tagged if name), None)
 
 
-def _base_models(card: Mapping[str, Any], tags: list[str]) -> list[str]:
-    # Tags read "base_model:<id>" or "base_model:<relation>:<id>"; ids never contain ':'.
-    found = [tag.rsplit(":", 1)[-1] for tag in tags if tag.startswith("base_model:")]
+def lineage(card: Mapping[str, Any], tags: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(base model ids, {base id: relation}) from `base_model:` tags and the card.
+
+    The Hub tags a child "base_model:<id>" and "base_model:<relation>:<id>", relation one of
+    finetune / quantized / adapter / merge; a card may declare `base_model` (one or a list) and
+    `base_model_relation`. Ids never contain ':'. A base without a stated relation has none
+    in the map rather than a guess.
+    """
+    found: list[str] = []
+    relations: dict[str, str] = {}
+    for tag in tags:
+        if not tag.startswith("base_model:"):
+            continue
+        parts = tag.split(":")
+        if parts[-1]:
+            found.append(parts[-1])
+            if len(parts) == 3 and parts[1] in RELATIONS:
+                relations.setdefault(parts[-1], parts[1])
     declared = card.get("base_model")
     found += declared if isinstance(declared, list) else [declared]
-    return list(dict.fromkeys(m for m in found if isinstance(m, str) and m))
+    bases = list(dict.fromkeys(m for m in found if isinstance(m, str) and m))
+    stated = card.get("base_model_relation")
+    if stated in RELATIONS:
+        for base in bases:
+            relations.setdefault(base, stated)
+    return bases, {base: relations[base] for base in bases if base in relations}
 
 
-def _json_safe(value: Any) -> Any:
-    """The value as JSON would store it (dates as ISO text), or None where JSONB cannot hold it."""
+def _extra(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields kept in the JSONB `extra` column: those JSON can hold; NUL makes it invalid."""
+    extra = {}
+    for key, value in fields.items():
+        safe = _json_safe(value, key)
+        if safe is None:
+            continue
+        if _NUL in key or (isinstance(safe, str) and _NUL in safe):
+            raise _nul(f"field {key!r}")
+        extra[key] = safe
+    return extra
+
+
+def _json_safe(value: Any, key: str) -> Any:
+    """The value as JSON would store it (dates as ISO text), or None where JSONB cannot hold it
+    (a nested value holding a NUL makes the record invalid)."""
+    # Most values are plain scalars, which need no round trip (it was 40% of parsing a record).
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     try:
-        return json.loads(json.dumps(value, allow_nan=False, default=_isoformat))
+        text = json.dumps(value, allow_nan=False, default=_isoformat)
     except (TypeError, ValueError):
         return None
+    if "\\u0000" in text and _NUL_ESCAPED.search(text):
+        raise _nul(f"field {key!r}")
+    return json.loads(text)
 
 
 def _isoformat(value: Any) -> str:

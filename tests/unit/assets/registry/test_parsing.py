@@ -20,7 +20,7 @@ from assets.registry.parsing import (
     snapshot_rows,
 )
 from resources.db.tables import MlModel, ModelSnapshot
-from resources.registry import SNAPSHOT_FILE, SnapshotRegistryResource
+from resources.registry import SNAPSHOT_FILE, SnapshotSource
 from resources.settings import Settings
 
 EXPORT = Settings(database_url=None, redis_url=None).data_dir / "hf_hub" / SNAPSHOT_FILE
@@ -32,12 +32,12 @@ HEADER = "snapshot_date,trending,id,author,downloads,likes,gated\n"
 
 
 @pytest.fixture(scope="module")
-def snapshot() -> SnapshotRegistryResource:
-    return SnapshotRegistryResource(path=str(EXPORT))
+def snapshot() -> SnapshotSource:
+    return SnapshotSource(path=str(EXPORT))
 
 
-def test_the_real_export_gives_276_models(snapshot: SnapshotRegistryResource) -> None:
-    rows, rejected = parse_models(snapshot.list_models(), snapshot.name)
+def test_the_real_export_gives_276_models(snapshot: SnapshotSource) -> None:
+    rows, rejected = parse_models(snapshot.listing(), snapshot.name)
     assert (len(rows), rejected) == (276, [])
     assert all(set(row) == MODEL_COLUMNS for row in rows)
     by_id = {row["id"]: row for row in rows}
@@ -99,9 +99,11 @@ def test_a_full_hub_record() -> None:
     assert (row["gated"], row["private"]) == (True, False)
     assert (row["downloads"], row["num_parameters"]) == (12, 7)
     assert row["last_modified"].tzinfo is not None
-    # Kept: the gated mode, the dtype split, createdAt as text; dropped: _id, siblings, NaN.
+    # Kept: the gated mode, the dtype split, the lineage relation, createdAt as text;
+    # dropped: _id, siblings, NaN.
     assert row["extra"] == {
         "gated_mode": "auto", "parameters_by_dtype": {"BF16": 7},
+        "base_model_relations": {"org/base": "quantized"},
         "createdAt": "2024-01-01T00:00:00+00:00",
     }  # fmt: skip
 
@@ -127,6 +129,15 @@ def test_a_full_hub_record() -> None:
         ({"id": "a/b", "cardData": ["mit"]}, "cardData and safetensors must be objects"),
         ({"id": "a/" + "x" * 511}, "id is longer than 512"),
         ("a/b", "record is a str"),
+        # PostgreSQL text and JSONB cannot hold NUL: wherever it is, the record is set aside.
+        ({"id": "a/b\x00"}, "id contains a NUL character"),
+        ({"id": "a/b", "sha": "\x00"}, "sha contains a NUL character"),
+        ({"id": "a/b", "tags": ["nlp", "x\x00"]}, "a tag contains a NUL character"),
+        ({"id": "a/b", "cardData": {"license": "mit\x00"}}, "cardData contains a NUL"),
+        ({"id": "a/b", "cardData": {"base_model": ["x\x00/y"]}}, "cardData contains a NUL"),
+        ({"id": "a/b", "createdAt": "2024\x00"}, "field 'createdAt' contains a NUL"),
+        ({"id": "a/b", "widget": [{"text": "\x00"}]}, "field 'widget' contains a NUL"),
+        ({"id": "a/b", "k\x00": 1}, r"field 'k\\x00' contains a NUL"),
     ],
 )
 def test_bad_records_are_rejected_with_a_reason(record, reason: str) -> None:
@@ -142,6 +153,11 @@ def test_parse_models_keeps_the_rest_and_says_why() -> None:
         "downloads 'x' is not a number", "duplicate id 'a/1'", "missing or empty id"
     ]  # fmt: skip
     assert rejected[1]["record"] == {"id": "a/1", "likes": 9}
+
+
+def test_a_text_that_spells_the_nul_escape_is_kept() -> None:
+    row = parse_model({"id": "a/b", "widget": [{"text": "\\u0000", "odd": "\\\\u0000"}]}, "s")
+    assert row["extra"]["widget"] == [{"text": "\\u0000", "odd": "\\\\u0000"}]
 
 
 def test_a_timestamp_without_offset_is_utc() -> None:
@@ -166,6 +182,17 @@ def test_any_json_record_parses_or_is_rejected(record: dict) -> None:
         return
     assert set(row) == MODEL_COLUMNS
     json.dumps(row["extra"], allow_nan=False)
+    assert not any("\x00" in text for text in _texts(row))  # what PostgreSQL cannot store
+
+
+def _texts(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value, *(t for item in value.values() for t in _texts(item))]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    return []
 
 
 def _write(tmp_path: Path, text: str, name: str = "export.csv") -> Path:
@@ -214,8 +241,8 @@ def test_a_malformed_export_names_file_and_line(tmp_path, text, line, reason) ->
 
 def test_a_small_gzipped_export_reads(tmp_path: Path) -> None:
     text = HEADER + "2025-01-01,2,a/b,a,5,,manual\n2025-01-02,1,a/b,a,6,1,manual\n"
-    resource = SnapshotRegistryResource(path=str(_write(tmp_path, text, "export.csv.gz")))
-    (record,) = resource.list_models()
+    resource = SnapshotSource(path=str(_write(tmp_path, text, "export.csv.gz")))
+    (record,) = resource.listing()
     assert record == {
         "id": "a/b", "author": "a", "downloads": 6, "likes": 1, "gated": "manual",
         "snapshotDate": "2025-01-02", "trendingRank": 1,
