@@ -5,6 +5,7 @@ second run reuses what the first one loaded. `stop()` shuts them down.
 """
 
 import contextlib
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,10 +27,9 @@ def start(home: Path) -> EmbeddedUrls:
 
 
 def stop(home: Path) -> None:
-    import pgserver
-
-    if (home / "pgdata" / "PG_VERSION").exists():
-        pgserver.get_server(home / "pgdata", cleanup_mode="stop")._cleanup()
+    pgdata = home / "pgdata"
+    if (pgdata / "postmaster.pid").exists():
+        _stop_postgres(pgdata)
     sock = home / "redis.sock"
     if sock.exists():
         with contextlib.suppress(redis.exceptions.ConnectionError):
@@ -42,6 +42,17 @@ def _start_postgres(pgdata: Path) -> str:
     # cleanup_mode=None: the server outlives this process, so the API and Dagster share it.
     pgserver.get_server(pgdata, cleanup_mode=None)
     return f"postgresql+psycopg2://postgres@/postgres?host={pgdata}"
+
+
+def _stop_postgres(pgdata: Path) -> None:
+    # pgserver stops a server only when the last process holding a handle lets go, and every
+    # `modelcat` command that started or used it left its pid in that list: `pg_ctl stop` does
+    # what `down` means. As root, pgserver runs the server as its own `pgserver` user.
+    from pgserver._commands import pg_ctl  # private, but it is pgserver's own pg_ctl binary
+
+    user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
 
 
 def _start_redis(home: Path) -> str:

@@ -52,6 +52,8 @@ def loaded(tmp_path_factory):
     urls = embedded.start(home)
     yield home, urls, _counts(urls.database_url)
     embedded.stop(home)
+    # `modelcat down` stops the server even though the pipeline's processes also used it.
+    assert not (home / "pgdata" / "postmaster.pid").exists()
 
 
 def test_pipeline_loads_all_the_real_data(loaded):
