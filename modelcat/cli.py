@@ -239,7 +239,11 @@ def down() -> None:
     """Stop the embedded PostgreSQL and Redis (their data stays)."""
     from resources import embedded
 
-    embedded.stop(get_settings().home)
+    try:
+        embedded.stop(get_settings().home)
+    except RuntimeError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
     console.print("embedded stores stopped")
 
 

@@ -51,8 +51,16 @@ def _stop_postgres(pgdata: Path) -> None:
     from pgserver._commands import pg_ctl  # private, but it is pgserver's own pg_ctl binary
 
     user = "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
-    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+    try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except subprocess.CalledProcessError as error:
+        # pg_ctl fails both when the server was already gone (a stale postmaster.pid after a
+        # crash) and when it would not stop in time: only the second is an error.
+        try:
+            pg_ctl(["status"], pgdata=pgdata, user=user)
+        except subprocess.CalledProcessError:
+            return  # not running
+        raise RuntimeError(f"PostgreSQL in {pgdata} did not stop: {error}") from error
 
 
 def _start_redis(home: Path) -> str:
