@@ -5,7 +5,7 @@
 - changed: a revision change, `sha` or `lastModified` differ from the stored row;
 - details are fetched only for new and changed models, and for models whose details an earlier
   run could not read (`details_pending`), unless the listing already carried the revision and
-  its parameter counts;
+  its parameter counts; pending ones are retried on every run, listed this time or not;
 - unchanged: every value the sync writes equals the stored one; such a row is not sent to the
   database at all (a daily run over a large registry changes few rows);
 - removed: held by this source, not removed, and missing from a *complete* listing.
@@ -78,6 +78,35 @@ def plan(
             pending.append(model_id)
     wanted = [i for i in (*new, *changed, *pending) if i not in listed_in_full]
     return Plan(new, changed, shadowed, wanted)
+
+
+def unlisted_pending(stored: Mapping[str, Stored], source: str, listed: set[str]) -> list[str]:
+    """Models `source` holds, details pending (deferred by `max_detail_fetches`, or failed),
+    that this listing did not carry. A listing stopped at the watermark carries only models
+    modified since the last sync, and the watermark moves past a deferred one: without these,
+    its details would wait for its next revision or the next complete listing."""
+    return sorted(model_id for model_id, held in stored.items()
+                  if held.source == source and not held.removed and held.details_pending
+                  and model_id not in listed)  # fmt: skip
+
+
+def held_row(model_id: str, held: Stored) -> dict[str, Any]:
+    """The stored row of a model, as a sync writes it (`held.content` must have been read)."""
+    if held.content is None:
+        raise ValueError(f"the stored values of {model_id!r} were not read")
+    return {"id": model_id, **dict(zip(CONTENT, held.content, strict=True))}
+
+
+def with_details(
+    row: Mapping[str, Any], detailed: Mapping[str, Any], blank: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A stored `row` completed by a model's details alone (no listing record this run).
+    `detailed` is the details parsed as a record, `blank` a record of the id alone parsed: a
+    column equal to the blank one was not in the details (downloads, likes: the listing's
+    fields), so it keeps its stored value rather than becoming empty."""
+    columns = {c: v for c, v in detailed.items() if c != "extra" and v != blank[c]}
+    extra = {k: v for k, v in (row["extra"] or {}).items() if k != PENDING}
+    return {**row, **columns, "extra": {**extra, **detailed["extra"]}}
 
 
 def carry_over(row: dict[str, Any], held: Stored | None) -> dict[str, Any]:

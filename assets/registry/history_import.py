@@ -41,7 +41,8 @@ def observed_counts(conn: Connection, source: str) -> tuple[list[dict[str, Any]]
     hold older counts, which would enter the series as that day's. So only a complete sync is
     snapshotted (a source synced with stop_at_watermark needs a complete sync now and then, such
     as a weekly schedule without it, for its popularity series), and a snapshot taken days after
-    the sync is dated when the counts were observed, not when it ran.
+    the sync is dated when the counts were observed, not when it ran. Nor is one followed by a
+    failed attempt: the chunks it committed before failing rewrote some of the counts.
     """
     state = store.sync_state(conn, source)
     if not state or state["last_success_at"] is None:
@@ -49,6 +50,11 @@ def observed_counts(conn: Connection, source: str) -> tuple[list[dict[str, Any]]
     synced = state["last_success_at"]
     if state["last_complete_at"] != synced:
         return [], f"its last sync ({synced:%Y-%m-%d %H:%M} UTC) listed only part of the source"
+    # A sync that failed after it had committed some chunks: those rows hold its newer counts.
+    attempted = state["last_attempt_at"]
+    if attempted != synced:
+        return [], (f"a later sync failed ({attempted:%Y-%m-%d %H:%M} UTC) after the last "
+                    "successful one: the counts may mix both listings")  # fmt: skip
     m = MlModel.__table__.c
     query = select(m.id, m.downloads, m.likes).where(m.source == source, m.removed_at.is_(None))
     day = synced.astimezone(UTC).date()

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from assets.registry import changes, store
-from assets.registry.parsing import parse_models
+from assets.registry.parsing import parse_model, parse_models
 from assets.registry.writer import Clock, RowWriter
 from resources.registry import RegistrySource
 
@@ -99,7 +99,13 @@ def _sync(engine: Engine, source: RegistrySource, registry_sources: set[str], no
              for row in rows if row["id"] not in shadowed}  # fmt: skip
     own = [i for i, h in held.items() if h.source == source.name and not h.removed]
     gone = changes.removals(own, listing.seen, listing.complete)
-    wanted = plan.needs_details if source.wants_details else []
+    wanted = []
+    if source.wants_details:
+        # Also the pending models this listing left out (a watermark listing lists recent
+        # changes only): every run retries them, so none waits on a complete listing.
+        unlisted = changes.unlisted_pending(held, source.name, listing.seen.union(gone))
+        by_id.update((i, changes.held_row(i, held[i])) for i in unlisted)
+        wanted = [*plan.needs_details, *unlisted]
     cap = getattr(source, "max_detail_fetches", None)
     fetch, later = (wanted, []) if cap is None else (wanted[:cap], wanted[cap:])
     report.details_deferred = len(later)
@@ -154,7 +160,16 @@ def _write_details(writer: RowWriter, source, records, wanted: list[str], by_id,
     for details in source.detail_chunks(wanted, CHUNK):
         report.details_fetched += len(details.records)
         report.details_failed += len(details.failed)
-        merged = [changes.merge_details(listed[i], d) for i, d in details.records.items()]
+        # A model this listing left out (unlisted_pending): its details alone, on its stored row.
+        merged = [changes.merge_details(listed.get(i, {"id": i}), d)
+                  for i, d in details.records.items()]  # fmt: skip
         rows, invalid = parse_models(merged, source.name, source.allowed_fields)
+        rows = [row if row["id"] in listed else _on_stored(by_id[row["id"]], row, source)
+                for row in rows]  # fmt: skip
         rows += [changes.mark_pending(by_id[i], why) for i, why in details.failed.items()]
         writer.commit(rows, invalid)
+
+
+def _on_stored(stored: dict, detailed: dict, source) -> dict:
+    blank = parse_model({"id": detailed["id"]}, source.name, source.allowed_fields)
+    return changes.with_details(stored, detailed, blank)

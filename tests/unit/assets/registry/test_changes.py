@@ -10,6 +10,7 @@ from assets.registry.changes import (
     CONTENT,
     Stored,
     carry_over,
+    held_row,
     json_payload,
     mark_pending,
     plan,
@@ -18,6 +19,8 @@ from assets.registry.changes import (
     quarantine_spike,
     removals,
     unchanged,
+    unlisted_pending,
+    with_details,
 )
 from assets.registry.parsing import parse_model
 from resources.registry_http import RetryingTransport, RetryPolicy, install, retry_after_s
@@ -54,6 +57,34 @@ def test_plan_sorts_new_changed_shadowed_and_pending() -> None:
     assert result.changed == ["revised", "touched"]
     assert result.shadowed == ["other"]
     assert result.needs_details == ["gone", "bench", "fresh", "revised", "touched", "pending"]
+
+
+def test_pending_models_the_listing_left_out_are_retried() -> None:
+    stored = {
+        "listed": Stored("hub", "a", T0, False, details_pending=True),
+        "deferred": Stored("hub", "a", T0, False, details_pending=True),
+        "done": Stored("hub", "a", T0, False),
+        "gone": Stored("hub", "a", T0, True, details_pending=True),
+        "theirs": Stored("internal", "a", T0, False, details_pending=True),
+    }
+    assert unlisted_pending(stored, "hub", {"listed"}) == ["deferred"]
+
+
+def test_with_details_completes_the_stored_row_and_keeps_listing_values() -> None:
+    listing = {k: v for k, v in RICH_RECORD.items() if k != "safetensors"}
+    stored = mark_pending(parse_model(listing, "hub"), "deferred: max_detail_fetches")
+    content = tuple(stored[c] for c in CONTENT)
+    row = held_row("acme/embedder-v2", Stored("hub", None, None, False, content=content))
+    details = {"id": "acme/embedder-v2", "sha": "ffff", "safetensors": RICH_RECORD["safetensors"]}
+    done = with_details(row, parse_model(details, "hub"), parse_model({"id": row["id"]}, "hub"))
+    assert (done["sha"], done["num_parameters"]) == ("ffff", 9)
+    assert (done["downloads"], done["likes"], done["license"]) == (1234, 5, "apache-2.0")
+    # The pending mark goes; what the details did not send stays.
+    assert done["extra"] == {"createdAt": "2025-01-02T03:04:05.000Z", "base_model_relations":
+                             stored["extra"]["base_model_relations"],
+                             "parameters_by_dtype": {"F32": 9}}  # fmt: skip
+    with pytest.raises(ValueError, match="not read"):
+        held_row("m", Stored("hub", "a", T0, False))
 
 
 def test_carry_over_keeps_detail_values_the_listing_left_out() -> None:
