@@ -12,6 +12,7 @@ _BENCHMARK_RUNS = dg.AssetSelection.assets("benchmark_runs")
 # Dagster's run tags (dagster._core.storage.tags; spelled out, the module is private).
 RETRY_ON_STEP_FAILURE_TAG = "dagster/retry_on_asset_or_op_failure"
 MAX_RUNTIME_TAG = "dagster/max_runtime"
+MAX_RETRIES_TAG = "dagster/max_retries"
 # For a run launched without its own (by hand from the UI).
 DEFAULT_MAX_RUNTIME_S: int = BenchmarkRunConfig.model_fields["max_runtime_s"].default
 
@@ -19,13 +20,16 @@ DEFAULT_MAX_RUNTIME_S: int = BenchmarkRunConfig.model_fields["max_runtime_s"].de
 def benchmark_run_tags(max_runtime_s: int) -> dict[str, str]:
     """Run tags of a benchmark run whose attempts may each take `max_runtime_s`.
 
-    Run retries (deploy/helm/dagster-values.yaml) are for runs that never got going (no spot
-    capacity within the start timeout, a lost run worker); a failed step is a genuine failure
-    (bad model, OOM) or preemptions the launcher already retried up to its limit, and a rerun
-    would rent the GPU again for nothing. Run monitoring fails a run past its time limit.
+    Dagster's run retries (deploy/helm/dagster-values.yaml) are off for these runs: a failed
+    step is a genuine failure (bad model, OOM) or preemptions the launcher already retried up
+    to its limit, and a rerun would rent the GPU again for nothing. Run monitoring fails a run
+    past its time limit without a step failure, so the step-failure tag alone would not stop
+    that rerun; `max_retries: 0` does. Work that never got going is not lost: the plan sensor
+    re-plans failed partitions and the launcher itself retries preemptions.
     """
     return {
         RETRY_ON_STEP_FAILURE_TAG: "false",
+        MAX_RETRIES_TAG: "0",
         MAX_RUNTIME_TAG: str(run_time_limit_s(max_runtime_s, get_settings())),
     }
 

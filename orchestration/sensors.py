@@ -167,6 +167,10 @@ def _unfinished_work(instance: dg.DagsterInstance, keys: list[str]) -> set[str]:
     return {record.dagster_run.tags[PLAN_WORK_TAG] for record in records}
 
 
+# dagster._core.storage.tags.WILL_RETRY_TAG (spelled out, the module is private).
+WILL_RETRY_TAG = "dagster/will_retry"
+
+
 def _request_outcome_sensor(status: queue.Status, run_status: dg.DagsterRunStatus):
     """The sensor that reports a finished run's outcome to its on-demand request."""
 
@@ -182,6 +186,11 @@ def _request_outcome_sensor(status: queue.Status, run_status: dg.DagsterRunStatu
         request_id = context.dagster_run.tags.get(REQUEST_TAG)
         if request_id is None:
             return dg.SkipReason("not an on-demand request")
+        # Dagster tags a failed run it is about to re-execute when it stores the failure; the
+        # retry carries the request on and reports the outcome, a final status here would
+        # stand (it cannot be overwritten) and free the request while the retry still runs.
+        if context.dagster_run.tags.get(WILL_RETRY_TAG) == "true":
+            return dg.SkipReason("Dagster retries this run; its retry reports the outcome")
         error = failure_reason(context.for_run_failure()) if status == "failed" else None
         _report(cache.client, request_id, status, error)
         return None

@@ -42,10 +42,23 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', unpack(fields))
 return {ARGV[1], 1}
 """
-# Release the idempotency key only if it still names this request (a newer one may own it).
-_RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+# One transition, atomically: only from queued or running (a final status stands), never on
+# a hash that expired meanwhile (HSET would recreate it without a TTL), keeping the hash's
+# TTL, and releasing the idempotency key only if it still names this request (a newer one may
+# own it). KEYS: status hash, active key. ARGV: id, status, now, final ("1"/"0"), status TTL,
+# [error]. Returns 1 when it moved, 0 when already final, -1 when the hash is gone.
+_SET_STATUS_SCRIPT = """
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+if current ~= 'queued' and current ~= 'running' then return 0 end
+local fields = {'status', ARGV[2], 'updated_at', ARGV[3]}
+if ARGV[2] == 'running' then table.insert(fields, 'started_at'); table.insert(fields, ARGV[3]) end
+if ARGV[4] == '1' then table.insert(fields, 'finished_at'); table.insert(fields, ARGV[3]) end
+if ARGV[6] then table.insert(fields, 'error'); table.insert(fields, ARGV[6]) end
+redis.call('HSET', KEYS[1], unpack(fields))
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+if ARGV[4] == '1' and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
 """
 
 # queued -> running only: a request claimed again after its run finished (or started) keeps
@@ -152,25 +165,28 @@ def ack(client: redis.Redis, *entry_ids: str, group: str = GROUP) -> int:
 
 def set_status(
     client: redis.Redis, request_id: str, status: Status, *, error: str | None = None
-) -> None:
-    """Record a transition; a final status frees the (model, gpu, config) for a new request."""
+) -> bool:
+    """Record a transition; a final status frees the (model, gpu, config) for a new request.
+
+    False (and no change) when the request already has a final status: the first outcome
+    reported stands (a late or repeated report must not overwrite it). KeyError when the
+    request is unknown or expired (never recreated, which would leave a hash without a TTL).
+    """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
     key = status_key(request_id)
+    # Written once at enqueue and never changed, so reading it first is not a race; it must
+    # be passed in KEYS for the script to touch it.
     active = client.hget(key, "active_key")
     if active is None:
         raise KeyError(f"benchmark request {request_id!r} is unknown or expired")
-    now = now_iso()
-    fields = {"status": status, "updated_at": now}
-    if status == "running":
-        fields["started_at"] = now
-    if status in FINAL:
-        fields["finished_at"] = now
-    if error is not None:
-        fields["error"] = error
-    client.hset(key, mapping=fields)
-    if status in FINAL:
-        client.eval(_RELEASE_SCRIPT, 1, _text(active), request_id)
+    args = [request_id, status, now_iso(), "1" if status in FINAL else "0", str(STATUS_TTL_S)]
+    moved = client.eval(
+        _SET_STATUS_SCRIPT, 2, key, _text(active), *args, *([] if error is None else [error])
+    )
+    if moved < 0:
+        raise KeyError(f"benchmark request {request_id!r} is unknown or expired")
+    return bool(moved)
 
 
 def start(client: redis.Redis, request_id: str) -> bool:

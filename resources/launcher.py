@@ -147,15 +147,31 @@ def benchmark_result(results: tuple[PipesResult, ...]) -> dict[str, Any]:
     return value
 
 
+def worst_case_attempts(policy: RetryPolicy) -> tuple[int, float]:
+    """The most attempts `launch` can make under `policy`, and the longest the backoffs between
+    them can add up to: `next_step` replayed on its worst history (every attempt preempted on
+    spot, then on-demand), with the jitter at its top. Derived rather than restated, so the run
+    time limit follows the retry rules (even `max_preemptions=0` makes a spot and an on-demand
+    attempt)."""
+    history: list = [("spot", "preempted")]
+    delays = 0.0
+    while (step := next_step(history, policy, True, lambda: 1.0)).pricing is not None:
+        delays += step.delay_s
+        history.append((step.pricing, "preempted"))
+    return len(history), delays
+
+
 def run_time_limit_s(max_runtime_s: int, settings: Settings) -> int:
     """The bound of a whole benchmark run (the `dagster/max_runtime` tag, enforced by run
-    monitoring): every attempt the retry loop may make (`max_preemptions` on spot, as many on
-    on-demand), each pending up to the pending timeout and running up to `max_runtime_s`, the
-    backoffs between them, and `RUN_OVERHEAD_S` for the run's own loading and writing. A run
-    past it is stuck, not slow."""
-    attempts = max(1, 2 * settings.launcher_max_preemptions)
+    monitoring): every attempt the retry loop may make (`worst_case_attempts`), each pending up
+    to the pending timeout and running up to `max_runtime_s`, the backoffs between them, and
+    `RUN_OVERHEAD_S` for the run's own loading and writing. A run past it is stuck, not slow."""
+    policy = RetryPolicy(
+        settings.launcher_max_preemptions, settings.launcher_backoff_s,
+        settings.launcher_max_backoff_s,
+    )  # fmt: skip
+    attempts, backoffs = worst_case_attempts(policy)
     per_attempt = max_runtime_s + settings.launcher_pending_timeout_s + ATTEMPT_OVERHEAD_S
-    backoffs = (attempts - 1) * settings.launcher_max_backoff_s * (1 + RetryPolicy().jitter)
     return math.ceil(attempts * per_attempt + backoffs + RUN_OVERHEAD_S)
 
 

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 
 import dagster as dg
@@ -63,18 +64,21 @@ class TimedSubprocessClient(dg.PipesSubprocessClient):
         ) as session:
             env = {**os.environ, **self.env, **session.get_bootstrap_env_vars()}
             process = subprocess.Popen(command, cwd=self.cwd, env=env, start_new_session=True)
+            # Whatever the harness leaves in its group once it has exited by itself is killed.
+            first = signal.SIGKILL
             try:
-                process.wait(timeout=self.time_limit_s)
-            except subprocess.TimeoutExpired:
-                _stop_group(process, signal.SIGTERM)
-                raise HarnessTimedOut(
-                    f"the harness ran past max_runtime_s={self.time_limit_s:g} s and was "
-                    "killed (with its child processes)"
-                ) from None
+                if not _wait_unreaped(process.pid, self.time_limit_s):
+                    first = signal.SIGTERM
+                    raise HarnessTimedOut(
+                        f"the harness ran past max_runtime_s={self.time_limit_s:g} s and was "
+                        "killed (with its child processes)"
+                    )
             except DagsterExecutionInterruptedError:
                 # Its own session does not get the terminal's Ctrl-C: forward it, as upstream.
-                _stop_group(process, signal.SIGINT)
+                first = signal.SIGINT
                 raise
+            finally:
+                _stop_group(process, first)
             if process.returncode != 0:
                 raise DagsterPipesExecutionError(
                     f"External execution process failed with code {process.returncode}"
@@ -82,17 +86,30 @@ class TimedSubprocessClient(dg.PipesSubprocessClient):
         return dg.PipesClientCompletedInvocation(session)
 
 
+def _wait_unreaped(pid: int, timeout_s: float) -> bool:
+    """Whether child `pid` exited within `timeout_s`, without reaping it: until it is reaped its
+    pid, and so its process group's id, cannot be reused, so `killpg` cannot hit another group.
+    (`os.waitid` has no timeout; polling with WNOHANG is the portable way to bound it.)"""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.01
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(delay, left))
+        delay = min(2 * delay, 0.5)
+    return True
+
+
 def _stop_group(process: subprocess.Popen, first: signal.Signals) -> None:
-    """`first` to the process group, SIGKILL after `KILL_GRACE_S`; the group is gone after."""
-    try:
-        os.killpg(process.pid, first)
-        process.wait(timeout=KILL_GRACE_S)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    # The leader may be gone while children it started still run in its group.
+    """`first` to the harness's process group, SIGKILL to whatever is left after `KILL_GRACE_S`
+    (at once when `first` is SIGKILL), then reap the harness. Only the reaping frees its pid:
+    the group id is still ours for both signals. The group is gone after."""
     with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, first)
+        if first != signal.SIGKILL:
+            _wait_unreaped(process.pid, KILL_GRACE_S)
+        # The leader may be gone while children it started still run in its group.
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
 

@@ -14,6 +14,7 @@ import redis
 from orchestration.jobs import MAX_RUNTIME_TAG, RETRY_ON_STEP_FAILURE_TAG
 from orchestration.sensors import (
     REQUEST_TAG,
+    WILL_RETRY_TAG,
     benchmark_request_failed,
     benchmark_request_sensor,
     benchmark_request_succeeded,
@@ -163,3 +164,13 @@ def test_runs_that_no_request_asked_for_are_skipped(redis_url, instance):
     run = _finished_run(instance, "unused", fail=False).with_tags({})
     context = _status_context(instance, redis_url, run, "benchmark_request_succeeded")
     assert benchmark_request_succeeded(context).skip_message == "not an on-demand request"
+
+
+def test_a_failed_run_that_dagster_retries_leaves_its_request_running(client, redis_url, instance):
+    request_id = _enqueue(client, "m/a", "CPU")
+    queue.start(client, request_id)
+    run = _finished_run(instance, request_id, fail=True)
+    run = run.with_tags({**run.tags, WILL_RETRY_TAG: "true"})
+    context = _status_context(instance, redis_url, run, "benchmark_request_failed")
+    assert "retries this run" in benchmark_request_failed(context).skip_message
+    assert _status(client, request_id)["status"] == "running"

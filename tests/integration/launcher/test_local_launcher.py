@@ -1,5 +1,6 @@
 """The local launcher runs a real subprocess speaking Pipes (the fake harness of tests/support)."""
 
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -67,18 +68,47 @@ def test_a_command_that_cannot_start_is_a_failure_not_a_crash(
     assert "cannot start" in run.error.reason
 
 
+def _with_child(pid_file: Path) -> list[str]:
+    """The fake harness behind a wrapper that first starts a child in the harness's group and
+    writes its pid: done before the harness's own (slow) imports, so the pid file exists long
+    before any time limit can stop the group."""
+    script = (
+        "import os, subprocess, sys; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid)); "
+        "os.execv(sys.argv[1], sys.argv[1:])"
+    )
+    return [sys.executable, "-c", script, *FAKE_HARNESS]
+
+
+def _child(pid_file: Path) -> int:
+    assert pid_file.exists(), "the wrapper never started the harness's child"
+    return int(pid_file.read_text())
+
+
 def test_a_harness_past_max_runtime_is_killed_with_its_children_and_fails(
     run_benchmark, object_store, tmp_path
 ) -> None:
-    # Without a limit the fake harness would finish (and succeed) after 30 s.
+    # The harness blocks far past the limit: only the limit can end it.
     pid_file = tmp_path / "child.pid"
     run = run_benchmark(
-        LocalBenchmarkLauncher(command=FAKE_HARNESS, object_store=object_store),
-        _request(max_runtime_s=1, fake_sleep_s=30, fake_child_pid_file=str(pid_file)),
+        LocalBenchmarkLauncher(command=_with_child(pid_file), object_store=object_store),
+        _request(max_runtime_s=3, fake_sleep_s=600),
     )
     assert not run.result.success
     assert isinstance(run.error, BenchmarkFailed)
-    assert "timed out" in run.error.reason and "max_runtime_s=1 s" in run.error.reason
+    assert "timed out" in run.error.reason and "max_runtime_s=3 s" in run.error.reason
     assert [a.outcome for a in run.error.attempts] == ["failed"]  # never retried
-    child = int(pid_file.read_text())
-    assert not _running(child), "the harness's child outlived the time limit"
+    assert not _running(_child(pid_file)), "the harness's child outlived the time limit"
+
+
+def test_children_left_by_a_harness_that_exits_by_itself_are_killed(
+    run_benchmark, object_store, tmp_path
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    run = run_benchmark(
+        LocalBenchmarkLauncher(command=_with_child(pid_file), object_store=object_store),
+        _request(),
+    )
+    assert run.result.success
+    assert not _running(_child(pid_file)), "the harness's child outlived the harness"

@@ -74,7 +74,8 @@ def test_a_final_status_of_an_old_request_keeps_the_newer_ones_key(client):
     old, _ = _enqueue(client)
     queue.set_status(client, old, "failed")
     new, _ = _enqueue(client)
-    queue.set_status(client, old, "failed")  # reported twice, e.g. a retried sensor tick
+    # Reported twice, e.g. a retried sensor tick: the second is refused and frees nothing.
+    assert queue.set_status(client, old, "failed") is False
     assert _enqueue(client)[0] == new
 
 
@@ -110,3 +111,35 @@ def test_start_moves_only_a_queued_request_to_running(client):
     assert status["status"] == "succeeded" and status["finished_at"] >= status["started_at"]
     assert queue.start(client, "0" * 32) is False  # unknown or expired
     assert _status(client, "0" * 32) is None  # and not created by the attempt
+
+
+def test_a_final_status_stands(client):
+    request_id, _ = _enqueue(client)
+    assert queue.set_status(client, request_id, "running") is True
+    assert queue.set_status(client, request_id, "failed", error="OOM") is True
+    # A late report (a stale sensor tick, a manual rerun's success) does not rewrite history.
+    assert queue.set_status(client, request_id, "succeeded") is False
+    assert queue.set_status(client, request_id, "running") is False
+    status = _status(client, request_id)
+    assert (status["status"], status["error"]) == ("failed", "OOM")
+
+
+def test_a_transition_keeps_the_status_ttl_and_never_recreates_an_expired_request(client):
+    request_id, _ = _enqueue(client)
+    key = queue.status_key(request_id)
+    client.expire(key, 1000)
+    queue.set_status(client, request_id, "succeeded")
+    assert 0 < client.ttl(key) <= 1000
+    # A hash that lost its TTL (written by an older version) gets the status TTL back.
+    other, _ = _enqueue(client, model="m/b")
+    client.persist(queue.status_key(other))
+    queue.set_status(client, other, "failed")
+    assert 0 < client.ttl(queue.status_key(other)) <= queue.STATUS_TTL_S
+    # Expired between the read of its active key and the transition: nothing is recreated.
+    gone, _ = _enqueue(client, model="m/c")
+    active = client.hget(queue.status_key(gone), "active_key")
+    client.delete(queue.status_key(gone))
+    client.hset(queue.status_key(gone), "active_key", active)  # only what set_status reads
+    with pytest.raises(KeyError):
+        queue.set_status(client, gone, "succeeded")
+    assert client.hgetall(queue.status_key(gone)) == {b"active_key": active}
