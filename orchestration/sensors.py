@@ -58,7 +58,7 @@ def run_request_for(request: queue.QueuedRequest) -> dg.RunRequest:
         partition_key=dg.MultiPartitionKey({"model": request.model_id, "gpu": request.gpu}),
         run_config=dg.RunConfig(ops={"benchmark_runs": config}),
         tags={REQUEST_TAG: request.id, "catalog/requested-by": request.requested_by}
-        | benchmark_run_tags(config.max_runtime_s),
+        | benchmark_run_tags(config.max_runtime_s, request.gpu),
     )
 
 
@@ -152,7 +152,7 @@ def plan_run_request(item: dict, key: str) -> dg.RunRequest:
         partition_key=dg.MultiPartitionKey({"model": item["model_id"], "gpu": item["gpu"]}),
         run_config=dg.RunConfig(ops={"benchmark_runs": config}),
         tags={PLAN_TAG: item["reason"], PLAN_WORK_TAG: key}
-        | benchmark_run_tags(config.max_runtime_s),
+        | benchmark_run_tags(config.max_runtime_s, item["gpu"]),
     )
 
 
