@@ -7,7 +7,7 @@ change beyond the `error` threshold is an ERROR, beyond `warn` a WARN. Metrics m
 side are not compared (an imported row has no TTFT, say): nothing is guessed.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -107,19 +107,6 @@ def previous_of(
         and row["measured_at"] < current["measured_at"]
     ]
     return max(earlier, key=lambda row: row["measured_at"], default=None)
-
-
-def regressions_in(rows: Sequence[Mapping[str, Any]], thresholds: Thresholds) -> list[Regression]:
-    """Compare every row with its predecessor (consecutive pairs per group, oldest first)."""
-    groups: dict[tuple, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(group_key(row), []).append(row)
-    found: list[Regression] = []
-    for members in groups.values():
-        members.sort(key=lambda row: row["measured_at"])
-        for before, after in zip(members, members[1:], strict=False):
-            found.extend(compare(before, after, thresholds))
-    return found
 
 
 def worst_severity(found: Iterable[Regression]) -> Severity | None:

@@ -8,6 +8,8 @@ import dagster as dg
 from orchestration.modules import ASSET_MODULES, CHECK_MODULES
 from resources.settings import REPO_ROOT
 
+RESOURCE_KEYS = ("database", "cache", "registry", "datasets", "object_store", "launcher")
+
 EXPECTED = {
     "registry_models": ("registry", set()),
     "model_snapshots": ("registry", {"registry_models"}),
@@ -64,8 +66,16 @@ def test_every_asset_has_a_description_and_a_check():
 
 
 def test_benchmark_runs_are_partitioned_by_model_and_gpu_and_kept_out_of_the_catalog_job():
-    from orchestration.definitions import defs
+    from orchestration.jobs import benchmark_run_job, catalog_job
 
+    # The jobs' shape only: resources are stand-ins, so this never starts the embedded stores
+    # (orchestration.definitions builds the real ones on import).
+    resources = {key: dg.ResourceDefinition.none_resource() for key in RESOURCE_KEYS}
+    defs = dg.Definitions(
+        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        jobs=[catalog_job, benchmark_run_job],
+        resources=resources,
+    )
     runs = defs.get_assets_def("benchmark_runs")
     assert runs.partitions_def.partition_dimension_names == ["gpu", "model"]
     assert {c.name for c in runs.check_keys} == {

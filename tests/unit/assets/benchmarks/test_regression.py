@@ -8,7 +8,6 @@ from assets.benchmarks.regression import (
     Thresholds,
     compare,
     previous_of,
-    regressions_in,
     worst_severity,
 )
 from assets.benchmarks.runs import DEFAULT_CONFIG
@@ -56,14 +55,9 @@ def test_previous_is_the_newest_earlier_result_of_the_same_work():
     assert previous_of(_row("k1", 9), [_row("k1", 0)]) is None  # same identity: not compared
 
 
-def test_regressions_in_compares_consecutive_pairs_per_group():
-    rows = [
-        _row("k3", 2, output_throughput=50.0),
-        _row("k1", 0, output_throughput=100.0),
-        _row("k2", 1, output_throughput=100.0),
-        _row("l1", 0, output_throughput=10.0) | {"gpu": "L4"},
-    ]
-    found = regressions_in(rows, Thresholds(warn=0.1, error=0.6))
+def test_the_worst_severity_of_what_was_found():
+    found = compare(_row("k2", 1, output_throughput=100.0), _row("k3", 2, output_throughput=50.0),
+                    Thresholds(warn=0.1, error=0.6))  # fmt: skip
     assert [(r.previous_key, r.current_key, r.severity) for r in found] == [("k2", "k3", "WARN")]
     assert worst_severity(found) == "WARN" and worst_severity([]) is None
 
